@@ -1,0 +1,258 @@
+package reconcilers
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Config holds the supervisor's cadences (S1). A zero interval disables its
+// reconciler; a negative one is an error from [Spawn].
+type Config struct {
+	// BudgetResetInterval is the budget_reset reconciler's period.
+	BudgetResetInterval time.Duration
+}
+
+// delayTolerance is tokio's MissedTickBehavior::Delay slack (S4): a tick
+// observed within 5 ms of its deadline keeps the schedule.
+const delayTolerance = 5 * time.Millisecond
+
+// reconciler is one registration: a named tick body run every interval.
+type reconciler struct {
+	name     string
+	interval time.Duration
+	tick     func(ctx context.Context, now time.Time) (Report, error)
+}
+
+// registrations lists every reconciler the supervisor knows. Adding one is
+// one more entry here (S1); the loop does not change.
+func (c Config) registrations(st *Store) []reconciler {
+	return []reconciler{
+		{name: "budget_reset", interval: c.BudgetResetInterval, tick: st.ScanTick},
+	}
+}
+
+// Supervisor runs the reconciler tasks started by [Spawn]. It is the port of
+// the original's SqliteScannerHandle.
+type Supervisor struct {
+	o options
+
+	// stopCtx is the shutdown signal; cancelling it is the port of sending
+	// true on the watch channel.
+	stopCtx context.Context
+	stop    context.CancelFunc
+
+	// allExited is cancelled when the last task exits.
+	allExited    context.Context
+	allExitedNow context.CancelFunc
+
+	mu       sync.Mutex
+	tasks    []*task // registration order, live and exited
+	live     int
+	shutdown bool // a Shutdown call has started
+	// shutdownDone is cancelled when the first Shutdown call returns, so later
+	// concurrent calls can wait for it on the clock.
+	shutdownDone    context.Context
+	shutdownDoneNow context.CancelFunc
+}
+
+type task struct {
+	name  string
+	abort context.CancelFunc
+	live  bool
+}
+
+// Spawn validates cfg and starts one task per enabled reconciler (S1, S2).
+// Every task is registered before Spawn returns, so a Shutdown called at once
+// drains all of them. It logs, at info level, how many reconcilers started.
+//
+// A negative interval is a configuration error wrapping [ErrInvalidInput].
+func Spawn(st *Store, cfg Config, opts ...Option) (*Supervisor, error) {
+	o := buildOptions(opts)
+	var regs []reconciler
+	for _, r := range cfg.registrations(st) {
+		switch {
+		case r.interval < 0:
+			return nil, fmt.Errorf("%w: %s interval %v is negative", ErrInvalidInput, r.name, r.interval)
+		case r.interval == 0:
+			continue // disabled (S1)
+		}
+		regs = append(regs, r)
+	}
+
+	s := &Supervisor{o: o}
+	s.stopCtx, s.stop = context.WithCancel(context.Background())
+	s.allExited, s.allExitedNow = context.WithCancel(context.Background())
+	s.shutdownDone, s.shutdownDoneNow = context.WithCancel(context.Background())
+
+	start := o.clock.Now()
+	s.mu.Lock()
+	s.emit(Event{Kind: EventSpawned, Count: len(regs)})
+	for _, r := range regs {
+		ctx, abort := context.WithCancel(context.Background())
+		t := &task{name: r.name, abort: abort, live: true}
+		s.tasks = append(s.tasks, t)
+		s.live++
+		go s.run(ctx, t, r, start)
+	}
+	if s.live == 0 {
+		s.allExitedNow()
+	}
+	s.mu.Unlock()
+
+	o.logger.Info("scanner supervisor spawned", "scanners", len(regs))
+	return s, nil
+}
+
+func (s *Supervisor) emit(e Event) {
+	if s.o.observer != nil {
+		s.o.observer(e)
+	}
+}
+
+// run is one task's tick loop (S3, S4).
+func (s *Supervisor) run(ctx context.Context, t *task, r reconciler, start time.Time) {
+	defer s.exit(t)
+	clk := s.o.clock
+	// The interval's first, immediate tick is consumed at spawn: the first
+	// run is one period later.
+	deadline := start.Add(r.interval)
+	for n := 1; ; n++ {
+		if d := deadline.Sub(clk.Now()); d > 0 {
+			w, cancel := clk.WithTimeout(s.stopCtx, d)
+			<-w.Done()
+			cancel()
+		}
+		// Shutdown won the race, or the tick fired after shutdown was
+		// requested: either way the original exits without running.
+		if s.stopCtx.Err() != nil {
+			return
+		}
+		// Delay (S4): a late observation restarts the schedule from now.
+		if observed := clk.Now(); observed.After(deadline.Add(delayTolerance)) {
+			deadline = observed.Add(r.interval)
+		} else {
+			deadline = deadline.Add(r.interval)
+		}
+		s.tick(ctx, r, n)
+	}
+}
+
+// tick runs one tick body and reports it; an error is logged, never fatal.
+func (s *Supervisor) tick(ctx context.Context, r reconciler, n int) {
+	now := s.o.clock.Now()
+	info := Tick{Reconciler: r.name, N: n, Now: now}
+	ctx = withTick(ctx, info)
+	s.emit(Event{Kind: EventTickStarted, Reconciler: r.name, Tick: n, Now: now})
+	var rep Report
+	var err error
+	if h := s.o.hooks.BeforeTick; h != nil {
+		err = h(ctx)
+	}
+	if err == nil {
+		rep, err = r.tick(ctx, now)
+	}
+	s.emit(Event{Kind: EventTickFinished, Reconciler: r.name, Tick: n, Now: now, Report: rep, Err: err})
+	if err != nil {
+		s.o.logger.Warn("reconciler tick failed", "scanner", r.name, "error", err)
+	}
+}
+
+// exit unregisters t. Everything happens under the lock, the wake-up of a
+// waiting Shutdown last, so an observer never sees the world idle while this
+// goroutine still has something to do.
+func (s *Supervisor) exit(t *task) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t.live = false
+	t.abort() // release the context; the task is done with it
+	s.live--
+	s.emit(Event{Kind: EventExited, Reconciler: t.name})
+	if s.live == 0 {
+		s.allExitedNow()
+	}
+}
+
+// Running returns the number of live reconciler tasks.
+func (s *Supervisor) Running() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
+}
+
+// Done is closed when every task has exited.
+func (s *Supervisor) Done() <-chan struct{} { return s.allExited.Done() }
+
+// Wait blocks until every task has exited. It waits on the injected clock,
+// so a simulator sees the caller parked rather than running.
+func (s *Supervisor) Wait() { waitDone(s.allExited, s.o.clock) }
+
+// Shutdown signals every task to stop and waits, on the injected clock, until
+// all have exited or grace has elapsed (S5). Tasks still running then are
+// aborted (their context is cancelled, so in-flight work stops at its next
+// cancellation point and its transaction rolls back) and their number is
+// returned. It counts tasks, not lost work: an aborted task may still commit
+// if its commit comes before its next cancellation point.
+//
+// grace <= 0 returns at once the number of registered tasks (every task
+// Spawn started, live or not: none has been joined yet) and aborts the live
+// ones.
+// Concurrent calls serialise; every call after the first returns 0.
+func (s *Supervisor) Shutdown(grace time.Duration) int {
+	s.mu.Lock()
+	if s.shutdown {
+		s.mu.Unlock()
+		waitDone(s.shutdownDone, s.o.clock)
+		return 0
+	}
+	s.shutdown = true
+	s.signal()
+	s.mu.Unlock()
+
+	if grace > 0 {
+		// Wake on whichever comes first: the last exit or the deadline. A
+		// task that exits at the deadline instant counts as drained when its
+		// exit is seen first; the check below is under the same lock as the
+		// exit, so the answer is never half of each.
+		w, cancel := s.o.clock.WithTimeout(s.allExited, grace)
+		<-w.Done()
+		cancel()
+	}
+
+	s.mu.Lock()
+	timedOut := 0
+	for _, t := range s.tasks {
+		// With no grace the deadline has passed before anything could be
+		// joined: every registered task counts, as in the original, whose
+		// JoinSet still holds tasks that finished but were never joined.
+		if t.live || grace <= 0 {
+			timedOut++
+		}
+		if t.live {
+			t.abort()
+			s.emit(Event{Kind: EventAborted, Reconciler: t.name})
+		}
+	}
+	s.emit(Event{Kind: EventShutdownReturned, Count: timedOut})
+	s.mu.Unlock()
+	s.shutdownDoneNow()
+	return timedOut
+}
+
+// signal sends the shutdown signal once. Callers hold s.mu.
+func (s *Supervisor) signal() {
+	if s.stopCtx.Err() == nil {
+		s.emit(Event{Kind: EventShutdownRequested})
+		s.stop()
+	}
+}
+
+// Close is the port of the original's Drop: a best-effort signal with no
+// waiting (S6). Idle tasks exit at once; a task in the middle of a tick exits
+// when that tick ends.
+func (s *Supervisor) Close() {
+	s.mu.Lock()
+	s.signal()
+	s.mu.Unlock()
+}

@@ -1,0 +1,137 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ffsim/ffsim/reconcilers"
+)
+
+// budgetBooks is what the invariants remember of a budget between steps.
+type budgetBooks struct {
+	breach, soft int64
+	// resetAt is each usage row's last_reset_at_ms, by dimension.
+	resetAt map[string]int64
+}
+
+func (e *engine) books() (map[string]budgetBooks, error) {
+	ctx := context.Background()
+	ids, err := e.store.BudgetIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]budgetBooks, len(ids))
+	for _, id := range ids {
+		st, err := e.store.BudgetStatus(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out[id] = budgetBooks{breach: st.BreachCount, soft: st.SoftBreachCount, resetAt: map[string]int64{}}
+	}
+	rows, err := e.store.UsageRows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var neg []string
+	for _, r := range rows {
+		if r.CurrentValue < 0 {
+			neg = append(neg, fmt.Sprintf("%s/%s = %d", r.BudgetID, r.Dimension, r.CurrentValue))
+		}
+		if b, ok := out[r.BudgetID]; ok {
+			b.resetAt[r.Dimension] = r.LastResetAtMs
+		}
+	}
+	if len(neg) > 0 {
+		return out, fmt.Errorf("usage is negative: %s", strings.Join(neg, ", "))
+	}
+	return out, nil
+}
+
+// checkInvariants runs after every step, whatever the scenario says (SPEC §4).
+func (e *engine) checkInvariants(s *Step) error {
+	if err := e.w.settle(); err != nil {
+		return e.wrap(s, err)
+	}
+	var problems []string
+	e.mu.Lock()
+	problems = append(problems, e.violations...)
+	e.violations = nil
+	e.mu.Unlock()
+
+	cur, err := e.books()
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	var ids []string
+	for id := range cur {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		now, was := cur[id], e.prev[id]
+		if now.breach < was.breach {
+			problems = append(problems, fmt.Sprintf("%s: breach_count went from %d to %d", id, was.breach, now.breach))
+		}
+		if now.soft < was.soft {
+			problems = append(problems, fmt.Sprintf("%s: soft_breach_count went from %d to %d", id, was.soft, now.soft))
+		}
+		// All-or-nothing: the rows that existed before either all moved to
+		// one new reset time, or none moved.
+		var moved, kept []string
+		newAt := map[int64]bool{}
+		for dim, before := range was.resetAt {
+			after, ok := now.resetAt[dim]
+			switch {
+			case !ok:
+				problems = append(problems, fmt.Sprintf("%s: usage row %s disappeared", id, dim))
+			case after != before:
+				moved = append(moved, dim)
+				newAt[after] = true
+			default:
+				kept = append(kept, dim)
+			}
+		}
+		if len(moved) > 0 && (len(kept) > 0 || len(newAt) > 1) {
+			sort.Strings(moved)
+			sort.Strings(kept)
+			problems = append(problems, fmt.Sprintf("%s: partial reset: rows %v were reset, rows %v were not", id, moved, kept))
+		}
+	}
+	e.prev = cur
+	ok := len(problems) == 0
+	e.rec.add(Event{Kind: "invariant", Line: s.Pos.Line, OK: ptr(ok), Detail: strings.Join(problems, "; ")})
+	e.rec.flush()
+	if !ok {
+		return e.fail(s.Pos, stepKind(s), "invariant violated after this step: "+strings.Join(problems, "; "), "", "")
+	}
+	return nil
+}
+
+// snapshot is every budget's end state, for comparing hosts.
+func (e *engine) snapshot() ([]BudgetSnapshot, error) {
+	ctx := context.Background()
+	ids, err := e.store.BudgetIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []BudgetSnapshot
+	for _, id := range ids {
+		st, err := e.store.BudgetStatus(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		b := BudgetSnapshot{Budget: id, Usage: st.Usage, BreachCount: st.BreachCount, SoftBreachCount: st.SoftBreachCount, LastBreachDim: st.LastBreachDim}
+		if st.NextResetAtMs != nil {
+			b.NextResetAt = ptr(e.offset(*st.NextResetAtMs))
+		}
+		if st.LastBreachAtMs != nil {
+			b.LastBreachAt = ptr(e.offset(*st.LastBreachAtMs))
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+var _ = reconcilers.Report{}

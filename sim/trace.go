@@ -1,0 +1,101 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ffsim/ffsim/reconcilers"
+)
+
+// Event is one entry of a run's trace.
+type Event struct {
+	// T is the simulated time since the scenario start.
+	T time.Duration `json:"t"`
+	// Kind is what happened: step, tick_started, tick_finished,
+	// reset_zeroed, spawned, shutdown_requested, aborted, exited,
+	// shutdown_returned, fault, expect, invariant.
+	Kind string `json:"kind"`
+	// Source is the reconciler the event belongs to; empty for the
+	// scenario driver and the supervisor itself.
+	Source string `json:"src,omitempty"`
+	// Line is the scenario line of the step or expectation.
+	Line int `json:"line,omitempty"`
+	// Step is the step's kind (step, fault and expect events).
+	Step   string              `json:"step,omitempty"`
+	Tick   int                 `json:"tick,omitempty"`
+	Budget string              `json:"budget,omitempty"`
+	Report *reconcilers.Report `json:"report,omitempty"`
+	Count  *int                `json:"count,omitempty"`
+	Err    string              `json:"err,omitempty"`
+	// Detail is free text: a fault's parameters, an expectation's outcome.
+	Detail string `json:"detail,omitempty"`
+	// OK is set on expect and invariant events.
+	OK *bool `json:"ok,omitempty"`
+}
+
+// recorder collects the trace. On the native host, events that happen at
+// one idle-to-idle instant may come from goroutines that run at the same
+// time (an aborted task finishing while Shutdown returns); flush orders
+// each such burst by source, keeping each source's own order, so the trace
+// does not depend on the Go scheduler.
+type recorder struct {
+	mu      sync.Mutex
+	start   time.Time
+	now     func() time.Time
+	sorted  bool
+	pending []Event
+	events  []Event
+	off     bool
+}
+
+func (r *recorder) add(e Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.off {
+		return
+	}
+	e.T = r.now().Sub(r.start)
+	r.pending = append(r.pending, e)
+}
+
+func (r *recorder) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sorted {
+		slices.SortStableFunc(r.pending, func(a, b Event) int {
+			switch {
+			case a.Source < b.Source:
+				return -1
+			case a.Source > b.Source:
+				return 1
+			}
+			return 0
+		})
+	}
+	r.events = append(r.events, r.pending...)
+	r.pending = r.pending[:0]
+}
+
+// stop flushes and ignores everything after (teardown is not traced).
+func (r *recorder) stop() []Event {
+	r.flush()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.off = true
+	return r.events
+}
+
+// Digest is the SHA-256 of the trace's canonical encoding: one JSON object
+// per event, fields in declaration order, each followed by a newline.
+func Digest(events []Event) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	for _, e := range events {
+		_ = enc.Encode(e) // writing to a hash cannot fail
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// VirtualClock is the native host's event-driven clock. It satisfies
+// reconcilers.Clock. Time moves only when the simulator fires a timer.
+//
+// It also keeps the books the simulator needs to know when the world is
+// idle without polling: a goroutine it tracks (a reconciler task or a step
+// actor) is either parked in one of the clock's waits or running. A wait
+// counts as parked while its timer has not fired and its parent context is
+// not done; a goroutine woken by its parent (shutdown, abort) is running
+// until it cancels the wait and parks again or exits. So the world is idle
+// exactly when running == alive - parked reaches zero, and the only events
+// that can make it reach zero (a new wait, an exit) are calls into the
+// clock, which wake the simulator.
+type VirtualClock struct {
+	mu     sync.Mutex
+	wake   *sync.Cond
+	now    time.Time
+	seq    uint64
+	timers timerHeap
+	alive  int
+	// stalled is set by the wall-clock watchdog of WaitIdle.
+	stalled bool
+}
+
+type vtimer struct {
+	deadline time.Time
+	seq      uint64
+	parent   context.Context
+	cancel   context.CancelCauseFunc
+	index    int // in the heap; -1 once fired or stopped
+}
+
+// NewVirtualClock returns a clock reading start.
+func NewVirtualClock(start time.Time) *VirtualClock {
+	c := &VirtualClock{now: start}
+	c.wake = sync.NewCond(&c.mu)
+	return c
+}
+
+// Now returns the simulated time.
+func (c *VirtualClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// WithTimeout returns a context that is done when d of simulated time has
+// passed or parent is done. The caller is taken to be parked on it until
+// then, so it must block on the context's Done right away.
+func (c *VirtualClock) WithTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancelCause(parent)
+	c.mu.Lock()
+	deadline := c.now.Add(d)
+	if d > 0 && deadline.Before(c.now) { // overflow: never
+		deadline = time.Unix(1<<62, 0)
+	}
+	t := &vtimer{deadline: deadline, seq: c.seq, parent: parent, cancel: cancel}
+	c.seq++
+	heap.Push(&c.timers, t)
+	c.wake.Broadcast()
+	c.mu.Unlock()
+	return ctx, func() {
+		c.mu.Lock()
+		if t.index >= 0 {
+			heap.Remove(&c.timers, t.index)
+		}
+		c.mu.Unlock()
+		cancel(context.Canceled)
+	}
+}
+
+// addAlive changes the number of tracked goroutines.
+func (c *VirtualClock) addAlive(n int) {
+	c.mu.Lock()
+	c.alive += n
+	c.wake.Broadcast()
+	c.mu.Unlock()
+}
+
+// running is the number of tracked goroutines not parked. Callers hold mu.
+func (c *VirtualClock) running() int {
+	parked := 0
+	for _, t := range c.timers {
+		if t.parent.Err() == nil {
+			parked++
+		}
+	}
+	return c.alive - parked
+}
+
+// errStalled means the world kept running without ever parking.
+var errStalled = errors.New("the world never became idle")
+
+// waitIdle blocks until every tracked goroutine is parked or gone. stall is
+// a wall-clock safety net for a goroutine that spins or blocks outside the
+// clock; it never decides an outcome, it only turns a hang into an error.
+func (c *VirtualClock) waitIdle(stall time.Duration) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running() <= 0 {
+		return nil
+	}
+	c.stalled = false
+	w := time.AfterFunc(stall, func() {
+		c.mu.Lock()
+		c.stalled = true
+		c.wake.Broadcast()
+		c.mu.Unlock()
+	})
+	defer w.Stop()
+	for c.running() > 0 {
+		if c.stalled {
+			return fmt.Errorf("%w within %v of wall time: %d goroutine(s) still running at %s (blocked outside the simulated clock, or spinning)",
+				errStalled, stall, c.running(), c.now.Format(time.RFC3339Nano))
+		}
+		c.wake.Wait()
+	}
+	return nil
+}
+
+// next returns the earliest pending timer's deadline.
+func (c *VirtualClock) next() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.timers) == 0 {
+		return time.Time{}, false
+	}
+	return c.timers[0].deadline, true
+}
+
+// fireNext fires the earliest pending timer (deadline, then creation
+// order), moving time forward to it.
+func (c *VirtualClock) fireNext() {
+	c.mu.Lock()
+	t := heap.Pop(&c.timers).(*vtimer)
+	if t.deadline.After(c.now) {
+		c.now = t.deadline
+	}
+	c.mu.Unlock()
+	t.cancel(context.DeadlineExceeded)
+}
+
+// setNow moves time forward to t (never back).
+func (c *VirtualClock) setNow(t time.Time) {
+	c.mu.Lock()
+	if t.After(c.now) {
+		c.now = t
+	}
+	c.mu.Unlock()
+}
+
+type timerHeap []*vtimer
+
+func (h timerHeap) Len() int { return len(h) }
+func (h timerHeap) Less(i, j int) bool {
+	if !h[i].deadline.Equal(h[j].deadline) {
+		return h[i].deadline.Before(h[j].deadline)
+	}
+	return h[i].seq < h[j].seq
+}
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*vtimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	t.index = -1
+	*h = old[:len(old)-1]
+	return t
+}
