@@ -180,6 +180,38 @@ func TestMigrations_IdempotentOnReopen(t *testing.T) {
 	}
 }
 
+// Reopening an up-to-date database takes no write lock, so it works while
+// another connection is writing.
+func TestMigrations_ReopenUnderWriterNeedsNoLock(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.create(t, spec("b1", time.Second, 0, 0))
+	holdWriteLock(t, e.st)
+	if _, err := NewStore(e.st.DB(), WithClock(e.mock)); err != nil {
+		t.Errorf("NewStore on a migrated database under a writer: %v", err)
+	}
+}
+
+// A write whose context is cancelled after its last statement, before
+// COMMIT, is rolled back (S5: an abort before the commit loses the work).
+func TestWriteTx_CancelBeforeCommitRollsBack(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.create(t, spec("b1", time.Second, 0, 0))
+	ctx, cancel := context.WithCancel(t.Context())
+	err := e.st.writeTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, "UPDATE ff_budget_policy SET breach_count = 7"); err != nil {
+			return err
+		}
+		cancel()
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("writeTx = %v, want context.Canceled", err)
+	}
+	if got := e.status(t, "b1").BreachCount; got != 0 {
+		t.Errorf("breach_count = %d, want 0 (rolled back)", got)
+	}
+}
+
 // Each migration runs in its own transaction (§3): one that fails half-way
 // leaves nothing of itself behind and the version at the last good one, and
 // the next attempt applies only what is missing.

@@ -159,19 +159,21 @@ func (s *Supervisor) tick(ctx context.Context, r reconciler, n int) {
 	}
 }
 
-// exit unregisters t. Everything happens under the lock, the wake-up of a
-// waiting Shutdown last, so an observer never sees the world idle while this
-// goroutine still has something to do.
+// exit unregisters t, under the lock so that a Shutdown counting live tasks
+// sees it either live or gone, never half of each. A waiting Shutdown or
+// Wait is woken before the exit is reported: an observer that counts live
+// goroutines (a simulator deciding whether the world is idle) must never see
+// this task gone while the goroutines it wakes are not yet running.
 func (s *Supervisor) exit(t *task) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.live = false
 	t.abort() // release the context; the task is done with it
 	s.live--
-	s.emit(Event{Kind: EventExited, Reconciler: t.name})
 	if s.live == 0 {
 		s.allExitedNow()
 	}
+	s.emit(Event{Kind: EventExited, Reconciler: t.name})
 }
 
 // Running returns the number of live reconciler tasks.

@@ -53,9 +53,10 @@ var storeSeq atomic.Uint64
 func Run(sc *Scenario, opts Options) *Result {
 	opts = opts.withDefaults()
 	vc := NewVirtualClock(sc.Start)
-	w := &nativeWorld{vc: vc, limit: sc.Start.Add(opts.MaxSimTime), stall: opts.StallTimeout}
-	e := newEngine(sc, opts, w, HostNative, true)
-	w.flush = e.rec.flush
+	vc.limit = sc.Start.Add(opts.MaxSimTime)
+	vc.stall = opts.StallTimeout
+	e := newEngine(sc, opts, &nativeWorld{vc: vc}, HostNative, true)
+	vc.onIdle = e.rec.flush
 	return e.run()
 }
 

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ffsim/ffsim/reconcilers"
 )
 
 // VirtualClock is the native host's event-driven clock. It satisfies
@@ -22,6 +24,10 @@ import (
 // that can make it reach zero (a new wait, an exit) are calls into the
 // clock, which wake the simulator.
 type VirtualClock struct {
+	limit  time.Time
+	stall  time.Duration
+	onIdle func()
+
 	mu     sync.Mutex
 	wake   *sync.Cond
 	now    time.Time
@@ -40,11 +46,96 @@ type vtimer struct {
 	index    int // in the heap; -1 once fired or stopped
 }
 
-// NewVirtualClock returns a clock reading start.
+// NewVirtualClock returns a clock reading start. Simulated time may run
+// 400 days past start; the world must become idle within 30 s of wall time
+// after every event (a safety net: it never decides an outcome).
 func NewVirtualClock(start time.Time) *VirtualClock {
-	c := &VirtualClock{now: start}
+	c := &VirtualClock{now: start, limit: start.Add(400 * 24 * time.Hour), stall: 30 * time.Second, onIdle: func() {}}
 	c.wake = sync.NewCond(&c.mu)
 	return c
+}
+
+// Observe keeps the clock's books from the supervisor's lifecycle events:
+// pass it (or call it from) reconcilers.WithObserver. Without it the clock
+// cannot tell when the supervisor's tasks are idle.
+func (c *VirtualClock) Observe(e reconcilers.Event) {
+	switch e.Kind {
+	case reconcilers.EventSpawned:
+		c.addAlive(e.Count)
+	case reconcilers.EventExited:
+		c.addAlive(-1)
+	}
+}
+
+// Go runs fn in a goroutine the clock tracks: the world is not idle while fn
+// runs outside the clock's waits. The channel is closed when fn returns.
+func (c *VirtualClock) Go(fn func()) <-chan struct{} {
+	done := make(chan struct{})
+	c.addAlive(1)
+	go func() {
+		defer c.addAlive(-1)
+		defer close(done)
+		fn()
+	}()
+	return done
+}
+
+// WaitIdle blocks until every tracked goroutine is parked on the clock or
+// gone.
+func (c *VirtualClock) WaitIdle() error {
+	if err := c.waitIdle(c.stall); err != nil {
+		return err
+	}
+	c.onIdle()
+	return nil
+}
+
+// Advance moves time forward by d: every timer due up to and including
+// now+d fires, in deadline then creation order, and the world runs to idle
+// after each.
+func (c *VirtualClock) Advance(d time.Duration) error { return c.AdvanceTo(c.Now().Add(d)) }
+
+// AdvanceTo is Advance to an absolute time.
+func (c *VirtualClock) AdvanceTo(t time.Time) error {
+	if t.After(c.limit) {
+		return fmt.Errorf("simulated-time limit reached: cannot advance to %s (limit %s)", t.Format(time.RFC3339Nano), c.limit.Format(time.RFC3339))
+	}
+	for {
+		if err := c.WaitIdle(); err != nil {
+			return err
+		}
+		next, ok := c.next()
+		if !ok || next.After(t) {
+			break
+		}
+		c.fireNext()
+	}
+	c.setNow(t)
+	return nil
+}
+
+// RunUntil runs the world, firing timers in order, until done is closed. It
+// fails on a deadlock (nothing scheduled) or at the time limit.
+func (c *VirtualClock) RunUntil(done <-chan struct{}) error {
+	for {
+		if err := c.WaitIdle(); err != nil {
+			return err
+		}
+		select {
+		case <-done:
+			return nil
+		default:
+		}
+		next, ok := c.next()
+		if !ok {
+			return fmt.Errorf("deadlock: a step is waiting and nothing is scheduled to wake it")
+		}
+		if next.After(c.limit) {
+			return fmt.Errorf("simulated-time limit reached: a step is still waiting at %s and the next event is past the limit (%s)",
+				c.Now().Format(time.RFC3339Nano), c.limit.Format(time.RFC3339))
+		}
+		c.fireNext()
+	}
 }
 
 // Now returns the simulated time.

@@ -38,113 +38,33 @@ type world interface {
 
 // nativeWorld runs on a VirtualClock.
 type nativeWorld struct {
-	vc    *VirtualClock
-	limit time.Time     // simulated-time limit
-	stall time.Duration // wall-clock watchdog for waitIdle
-	// flush is called at every idle point with the world quiescent.
-	flush func()
+	vc *VirtualClock
 }
 
-func (w *nativeWorld) clock() reconcilers.Clock { return w.vc }
-func (w *nativeWorld) now() time.Time           { return w.vc.Now() }
-func (w *nativeWorld) yield()                   {}
-
-func (w *nativeWorld) observe(e reconcilers.Event) {
-	switch e.Kind {
-	case reconcilers.EventSpawned:
-		w.vc.addAlive(e.Count)
-	case reconcilers.EventExited:
-		w.vc.addAlive(-1)
-	}
-}
-
-func (w *nativeWorld) idle() error {
-	if err := w.vc.waitIdle(w.stall); err != nil {
-		return err
-	}
-	w.flush()
-	return nil
-}
-
-// spawn starts fn as a tracked actor; done is closed when it returns.
-func (w *nativeWorld) spawn(fn func()) (done chan struct{}) {
-	done = make(chan struct{})
-	w.vc.addAlive(1)
-	go func() {
-		defer w.vc.addAlive(-1)
-		defer close(done)
-		fn()
-	}()
-	return done
-}
-
-func (w *nativeWorld) do(fn func()) error {
-	return w.until(w.spawn(fn))
-}
+func (w *nativeWorld) clock() reconcilers.Clock    { return w.vc }
+func (w *nativeWorld) now() time.Time              { return w.vc.Now() }
+func (w *nativeWorld) yield()                      {}
+func (w *nativeWorld) observe(e reconcilers.Event) { w.vc.Observe(e) }
+func (w *nativeWorld) do(fn func()) error          { return w.vc.RunUntil(w.vc.Go(fn)) }
+func (w *nativeWorld) advanceTo(t time.Time) error { return w.vc.AdvanceTo(t) }
+func (w *nativeWorld) settle() error               { return w.vc.WaitIdle() }
+func (w *nativeWorld) background(fn func()) error  { w.vc.Go(fn); return w.vc.WaitIdle() }
 
 func (w *nativeWorld) all(fns []func()) error {
-	var dones []chan struct{}
+	var dones []<-chan struct{}
 	for _, fn := range fns {
-		dones = append(dones, w.spawn(fn))
-		if err := w.idle(); err != nil {
+		dones = append(dones, w.vc.Go(fn))
+		if err := w.vc.WaitIdle(); err != nil {
 			return err
 		}
 	}
 	for _, d := range dones {
-		if err := w.until(d); err != nil {
+		if err := w.vc.RunUntil(d); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-func (w *nativeWorld) background(fn func()) error {
-	w.spawn(fn)
-	return w.idle()
-}
-
-// until runs the world, firing timers in order, until done is closed.
-func (w *nativeWorld) until(done chan struct{}) error {
-	for {
-		if err := w.idle(); err != nil {
-			return err
-		}
-		select {
-		case <-done:
-			return nil
-		default:
-		}
-		next, ok := w.vc.next()
-		if !ok {
-			return fmt.Errorf("deadlock: a step is waiting and nothing is scheduled to wake it")
-		}
-		if next.After(w.limit) {
-			return fmt.Errorf("simulated-time limit reached: a step is still waiting at %s and the next event is past the limit (%s)",
-				w.vc.Now().Format(time.RFC3339Nano), w.limit.Format(time.RFC3339))
-		}
-		w.vc.fireNext()
-	}
-}
-
-func (w *nativeWorld) advanceTo(t time.Time) error {
-	if t.After(w.limit) {
-		return fmt.Errorf("simulated-time limit reached: cannot advance to %s (limit %s)", t.Format(time.RFC3339Nano), w.limit.Format(time.RFC3339))
-	}
-	for {
-		if err := w.idle(); err != nil {
-			return err
-		}
-		next, ok := w.vc.next()
-		if !ok || next.After(t) {
-			break
-		}
-		w.vc.fireNext()
-	}
-	w.vc.setNow(t)
-	return nil
-}
-
-func (w *nativeWorld) settle() error { return w.idle() }
 
 // realWorld runs on the real clock. Inside the wasm guest the host makes
 // that clock virtual: time jumps forward whenever every goroutine is
