@@ -1,5 +1,3 @@
-//go:build wasip1
-
 // Command wasmguest is the ffsim wasm guest: it runs one scenario with
 // [sim.RunOnRealClock] inside a GOOS=wasip1 module whose clocks, sleep and
 // randomness the host ([sim.WasmHost]) provides, and writes the

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/ffsim/ffsim/harness"
+	"github.com/ffsim/ffsim/scenarios"
+	"github.com/spf13/cobra"
+)
+
+func newValidateCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate [PATH...]",
+		Short: "Parse and check scenario files without running them",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			scs, err := loadScenarios(args)
+			if err != nil {
+				return err
+			}
+			for _, sc := range scs {
+				fmt.Fprintf(cmd.OutOrStdout(), "ok   %s (%s, %d steps)\n", sc.Name, sc.File, len(sc.Steps))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d valid\n", len(scs))
+			return nil
+		},
+	}
+}
+
+func newSchemaCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "schema",
+		Short: "Print the JSON Schema of the scenario format (for editors)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := harness.Schema()
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(append(b, '\n'))
+			return err
+		},
+	}
+}
+
+func newListCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the embedded scenario library",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			scs, err := loadScenarios(nil)
+			if err != nil {
+				return err
+			}
+			for _, sc := range scs {
+				fmt.Fprintf(cmd.OutOrStdout(), "%-44s %s\n", sc.File, sc.Name)
+			}
+			_ = scenarios.Dir
+			return nil
+		},
+	}
+}
