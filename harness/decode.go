@@ -86,14 +86,26 @@ func (d *decoder) posOf(n ast.Node) sim.Pos {
 	return sim.Pos{File: d.file, Line: line, Col: col}
 }
 
-// nodePos is where a node starts: a mapping's first key, or the node's
-// own token.
+// firstKeyPos is the position of a mapping's first key (of its "{" when it
+// is empty), where a step or a budget is said to be.
+func (d *decoder) firstKeyPos(m *ast.MappingNode) sim.Pos {
+	if len(m.Values) > 0 && m.Values[0] != nil {
+		return d.posOf(m.Values[0])
+	}
+	return d.posOf(m)
+}
+
+// nodePos is where a node starts: the "{" of a flow mapping, the first key
+// of a block mapping, or the node's own token.
 func nodePos(n ast.Node) (line, col int) {
 	if isNil(n) {
 		return 1, 1
 	}
 	switch m := n.(type) {
 	case *ast.MappingNode:
+		if m.IsFlowStyle && m.Start != nil && m.Start.Position != nil {
+			return m.Start.Position.Line, m.Start.Position.Column
+		}
 		if len(m.Values) > 0 && m.Values[0] != nil {
 			return nodePos(m.Values[0])
 		}
@@ -271,11 +283,7 @@ func (d *decoder) enum(n ast.Node, what string, vals []string) (string, bool) {
 		return "", false
 	}
 	if !slices.Contains(vals, s) {
-		hint := suggestion(s, vals)
-		if hint == "" {
-			hint = " (want " + orList(vals) + ")"
-		}
-		d.errorf(n, "unknown %s %q%s", what, s, hint)
+		d.errorf(n, "unknown %s %q%s", what, s, hint(s, vals))
 		return "", false
 	}
 	return s, true
@@ -458,7 +466,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value) bool {
 	}
 	si := infoOf(v.Type())
 	if si.pos >= 0 {
-		v.Field(si.pos).Set(reflect.ValueOf(d.posOf(m)))
+		v.Field(si.pos).Set(reflect.ValueOf(d.firstKeyPos(m)))
 	}
 	ok = true
 	seen := map[string]bool{}
@@ -519,10 +527,25 @@ func suggestion(s string, candidates []string) string {
 		}
 	}
 	limit := max(1, min(3, len([]rune(s))/3))
-	if best == "" || bestDist > limit {
-		return ""
+	if best != "" && bestDist <= limit {
+		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	// "warning" for "warn", "okay" for "ok": a candidate that begins the
+	// word (or that the word begins) is likely meant.
+	for _, c := range candidates {
+		if len(c) >= 2 && len(s) >= 2 && (strings.HasPrefix(s, c) || strings.HasPrefix(c, s)) {
+			return fmt.Sprintf(" (did you mean %q?)", c)
+		}
+	}
+	return ""
+}
+
+// hint is suggestion, or else the list of valid values.
+func hint(s string, vals []string) string {
+	if h := suggestion(s, vals); h != "" {
+		return h
+	}
+	return " (want " + orList(vals) + ")"
 }
 
 // editDistance is the Levenshtein distance between a and b.

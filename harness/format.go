@@ -284,7 +284,7 @@ func (x *stepNode) decodeYAML(d *decoder, n ast.Node) bool {
 	}
 	name, _ := keyText(actions[0].Key)
 	kind := stepKindByName[name]
-	x.Step.Pos = d.posOf(m)
+	x.Step.Pos = d.firstKeyPos(m)
 	action := reflect.New(kind.action)
 	if d.within(name, actions[0].Value, action.Elem()) {
 		kind.build(d, &x.Step, action.Interface())
@@ -441,7 +441,7 @@ var stepKinds = []stepKind{
 		func(d *decoder, st *sim.Step, a *ticksExpects) {
 			for _, e := range a.Entries {
 				if !slices.Contains(reconcilerNames, e.Key) {
-					d.errorAt(e.Pos.Line, e.Pos.Col, "unknown reconciler %q%s", e.Key, suggestion(e.Key, reconcilerNames))
+					d.errorAt(e.Pos.Line, e.Pos.Col, "unknown reconciler %q%s", e.Key, hint(e.Key, reconcilerNames))
 					continue
 				}
 				te := sim.TicksExpect{Pos: e.Pos, Reconciler: e.Key}

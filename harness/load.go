@@ -244,14 +244,16 @@ func (d *decoder) scenario(f *scenarioFile) *sim.Scenario {
 		}
 		slices.Sort(known)
 		why := "declare it under budgets: or create it in an earlier create_budget step"
+		sugg := suggestion(r.id.ID, known)
 		if seq, ok := d.created[r.id.ID]; ok {
+			sugg = ""
 			if seq == r.seq {
 				why = "it is created in the same concurrently step, in an order the seed decides"
 			} else {
 				why = "it is created only by a later create_budget step"
 			}
 		}
-		d.errorAt(r.id.Pos.Line, r.id.Pos.Col, "unknown budget %q%s; %s", r.id.ID, suggestion(r.id.ID, known), why)
+		d.errorAt(r.id.Pos.Line, r.id.Pos.Col, "unknown budget %q%s; %s", r.id.ID, sugg, why)
 	}
 	return sc
 }

@@ -22,9 +22,10 @@ const resetBatchSize = 20
 //
 // If ctx is cancelled (the supervisor aborts the task) the reset in flight
 // rolls back and counts as an error, and the tick stops there rather than
-// fail every remaining budget one by one: it returns the report so far and
-// an error wrapping ctx.Err() that says how many budgets were not attempted.
-// The original, whose aborted future is simply dropped, attempts none either.
+// fail every remaining budget one by one. If budgets remain, it returns the
+// report so far together with an error wrapping ctx.Err() that says how many
+// were not attempted; the original, whose aborted future is simply dropped,
+// attempts none of them either.
 func (s *Store) ScanTick(ctx context.Context, now time.Time) (Report, error) {
 	nowMs := now.UnixMilli()
 	ids, err := s.dueBudgets(ctx, nowMs)

@@ -86,7 +86,9 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 		return err
 	}
-
+	if current == latest {
+		return nil
+	}
 	for _, m := range list {
 		err := retryBusy(ctx, clk, func(ctx context.Context) error {
 			return txOnce(ctx, db, func(ctx context.Context, conn *sql.Conn) error {

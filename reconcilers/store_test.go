@@ -180,13 +180,27 @@ func TestMigrations_IdempotentOnReopen(t *testing.T) {
 	}
 }
 
+// noWaitClock fails the test if the store waits on it, instead of hanging
+// on a mock clock nobody advances.
+type noWaitClock struct {
+	*clock.Mock
+	t *testing.T
+}
+
+func (c noWaitClock) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	c.t.Errorf("unexpected wait of %v", d)
+	ctx, cancel := context.WithCancel(ctx)
+	cancel()
+	return ctx, cancel
+}
+
 // Reopening an up-to-date database takes no write lock, so it works while
 // another connection is writing.
 func TestMigrations_ReopenUnderWriterNeedsNoLock(t *testing.T) {
 	e := newEnv(t, Hooks{})
 	e.create(t, spec("b1", time.Second, 0, 0))
 	holdWriteLock(t, e.st)
-	if _, err := NewStore(e.st.DB(), WithClock(e.mock)); err != nil {
+	if _, err := NewStore(e.st.DB(), WithClock(noWaitClock{e.mock, t})); err != nil {
 		t.Errorf("NewStore on a migrated database under a writer: %v", err)
 	}
 }

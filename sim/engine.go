@@ -108,12 +108,10 @@ type engine struct {
 type tickTally struct{ count, processed, errors int }
 
 type faults struct {
-	slow      []SlowTickStep
-	slowDone  map[string]bool // inside_tx slowdowns already served, by reconciler/tick
-	tickErrs  []TickErrorStep
-	busyLeft  int
-	fired     int
-	lastFired string
+	slow     []SlowTickStep
+	slowDone map[string]bool // inside_tx slowdowns already served, by reconciler/tick
+	tickErrs []TickErrorStep
+	busyLeft int
 }
 
 func newEngine(sc *Scenario, opts Options, w world, host string, sorted bool) *engine {

@@ -22,8 +22,9 @@ import (
 
 // Defaults of [WasmConfig].
 const (
-	// DefaultWasmMemoryLimitPages is 1 GiB of guest memory.
-	DefaultWasmMemoryLimitPages = 16384
+	// DefaultWasmMemoryLimitPages is 512 MiB of guest memory. The library
+	// scenarios use about 12 MiB.
+	DefaultWasmMemoryLimitPages = 8192
 	// DefaultWasmTimeout is the wall-clock limit of one guest run.
 	DefaultWasmTimeout = 2 * time.Minute
 )
@@ -255,9 +256,8 @@ func (h *WasmHost) run(ctx context.Context, sc *Scenario, opts Options, env []st
 	defer stop(nil)
 	clk := newGuestClock(sc.Start, opts.MaxSimTime+24*time.Hour, stop)
 
-	var stdout, stderr tailBuffer
-	stdout.limit, stderr.limit = maxGuestStdout, 64<<10
-	stdout.failOver = true
+	stdout := guestStdout{limit: maxGuestStdout}
+	stderr := guestStderr{limit: 16 << 10}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs("ffsim-guest",
@@ -296,9 +296,11 @@ func (h *WasmHost) run(ctx context.Context, sc *Scenario, opts Options, env []st
 			}
 		}
 		var ee *sys.ExitError
-		switch {
-		case strings.Contains(stderr.String(), "all goroutines are asleep"):
+		switch errText := stderr.String(); {
+		case strings.Contains(errText, "all goroutines are asleep"):
 			return failed(clk.now(), fmt.Sprintf("wasm guest deadlock: all goroutines are asleep and no timer is pending, so nothing can ever wake them (simulated time %v)%s", clk.now(), stderrTail(&stderr)))
+		case strings.Contains(errText, "out of memory"):
+			return failed(clk.now(), fmt.Sprintf("wasm guest ran out of memory (limit %d pages, %d MiB: WasmConfig.MemoryLimitPages)%s", h.cfg.MemoryLimitPages, h.cfg.MemoryLimitPages/16, stderrTail(&stderr)))
 		case errors.As(err, &ee):
 			return failed(clk.now(), fmt.Sprintf("wasm guest exited with status %d%s", ee.ExitCode(), stderrTail(&stderr)))
 		default:
@@ -316,39 +318,61 @@ func (h *WasmHost) run(ctx context.Context, sc *Scenario, opts Options, env []st
 // errWallTimeout is the cause of a run that exceeded WasmConfig.Timeout.
 var errWallTimeout = errors.New("wall-clock timeout")
 
-// stderrTail formats the end of the guest's stderr for a failure message.
-func stderrTail(b *tailBuffer) string {
+// stderrTail formats the guest's stderr for a failure message: its start
+// (a Go crash names its cause first) and its end.
+func stderrTail(b *guestStderr) string {
 	s := strings.TrimSpace(b.String())
 	if s == "" {
 		return ""
 	}
-	const max = 4 << 10
-	if len(s) > max {
-		s = "…" + s[len(s)-max:]
+	const head, tail = 1 << 10, 3 << 10
+	if len(s) > head+tail {
+		s = s[:head] + "\n…\n" + s[len(s)-tail:]
 	}
 	return "\nguest stderr:\n" + s
 }
 
-// tailBuffer is a bounded buffer: past limit it keeps the most recent
-// bytes, or, with failOver, fails the write.
-type tailBuffer struct {
+// guestStdout is a buffer that fails writes past its limit, so a runaway
+// guest cannot exhaust the host's memory.
+type guestStdout struct {
 	bytes.Buffer
-	limit    int
-	failOver bool
-	dropped  bool
+	limit int
 }
 
-func (b *tailBuffer) Write(p []byte) (int, error) {
-	if b.Len()+len(p) <= b.limit {
-		return b.Buffer.Write(p)
-	}
-	if b.failOver {
+func (b *guestStdout) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.limit {
 		return 0, fmt.Errorf("guest output over %d bytes", b.limit)
 	}
-	b.dropped = true
-	b.Buffer.Write(p)
-	if over := b.Len() - b.limit; over > 0 {
-		b.Next(over)
+	return b.Buffer.Write(p)
+}
+
+// guestStderr keeps the first and the last bytes a guest writes to stderr.
+type guestStderr struct {
+	head, tail []byte
+	limit      int // of each of head and tail
+	dropped    bool
+}
+
+func (b *guestStderr) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := b.limit - len(b.head); room > 0 {
+		k := min(room, len(p))
+		b.head = append(b.head, p[:k]...)
+		p = p[k:]
 	}
-	return len(p), nil
+	if len(p) > 0 {
+		b.tail = append(b.tail, p...)
+		if over := len(b.tail) - b.limit; over > 0 {
+			b.dropped = true
+			b.tail = append(b.tail[:0], b.tail[over:]...)
+		}
+	}
+	return n, nil
+}
+
+func (b *guestStderr) String() string {
+	if b.dropped {
+		return string(b.head) + "\n…\n" + string(b.tail)
+	}
+	return string(b.head) + string(b.tail)
 }

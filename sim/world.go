@@ -24,8 +24,8 @@ type world interface {
 	// all releases fns at the same instant, in the order given, and returns
 	// once every one has finished.
 	all(fns []func()) error
-	// background starts fn as an actor that the scenario does not wait for;
-	// it returns once fn has run to its first wait.
+	// background starts fn as an actor that the step does not wait for. It
+	// may be called from inside an actor; the world runs it with the rest.
 	background(fn func()) error
 	// advanceTo runs everything due up to and including t, each to idle.
 	advanceTo(t time.Time) error
@@ -48,7 +48,7 @@ func (w *nativeWorld) observe(e reconcilers.Event) { w.vc.Observe(e) }
 func (w *nativeWorld) do(fn func()) error          { return w.vc.RunUntil(w.vc.Go(fn)) }
 func (w *nativeWorld) advanceTo(t time.Time) error { return w.vc.AdvanceTo(t) }
 func (w *nativeWorld) settle() error               { return w.vc.WaitIdle() }
-func (w *nativeWorld) background(fn func()) error  { w.vc.Go(fn); return w.vc.WaitIdle() }
+func (w *nativeWorld) background(fn func()) error  { w.vc.Go(fn); return nil }
 
 func (w *nativeWorld) all(fns []func()) error {
 	var dones []<-chan struct{}
@@ -84,7 +84,7 @@ func (w *realWorld) clock() reconcilers.Clock   { return w.clk }
 func (w *realWorld) now() time.Time             { return w.clk.Now() }
 func (w *realWorld) observe(reconcilers.Event)  {}
 func (w *realWorld) do(fn func()) error         { fn(); return w.settle() }
-func (w *realWorld) background(fn func()) error { go fn(); return w.settle() }
+func (w *realWorld) background(fn func()) error { go fn(); return nil }
 func (w *realWorld) advanceTo(t time.Time) error {
 	if t.After(w.limit) {
 		return fmt.Errorf("simulated-time limit reached: cannot advance to %s", t.Format(time.RFC3339Nano))
@@ -109,21 +109,36 @@ func (w *realWorld) all(fns []func()) error {
 	return w.settle()
 }
 
-// settle yields the processor so goroutines made runnable at this instant
-// run to their next wait. On a single-threaded guest with no preemption a
-// yield lets every runnable goroutine run once.
+// settle runs the world to quiescence at the current instant: it yields the
+// processor until no other goroutine is ready to run, so everything woken at
+// this instant has run to its next wait before the next step. Virtual time
+// cannot move meanwhile: the host only advances it when every goroutine is
+// blocked. It yields at least spins times.
 func (w *realWorld) settle() error {
-	for range w.spins {
+	for i := 0; i < settleLimit; i++ {
 		runtime.Gosched()
+		if i+1 >= w.spins && othersReady() == 0 {
+			return nil
+		}
 	}
-	return nil
+	return fmt.Errorf("the world did not settle: goroutines were still ready to run after %d scheduler yields", settleLimit)
 }
 
-// yield perturbs scheduling from the seed: about half the time it lets
-// other runnable goroutines go first.
+// yield perturbs scheduling from the seed: half the time it returns at
+// once; otherwise it yields the processor one to three times, letting the
+// goroutines that are ready (e.g. woken at this same instant) go first. The
+// Go runtime alone runs goroutines woken at one instant in the order their
+// timers were created, whatever the seed; this is what lets the seed decide
+// such ties. FFSIM_GUEST_PERTURB=off in the guest turns it off (tests).
 func (w *realWorld) yield() {
+	if perturbDisabled() {
+		return
+	}
 	w.mu.Lock()
-	n := w.rng.IntN(4)
+	n := 0
+	if w.rng.IntN(2) == 1 {
+		n = 1 + w.rng.IntN(3)
+	}
 	w.mu.Unlock()
 	for range n {
 		runtime.Gosched()

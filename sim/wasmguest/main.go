@@ -15,7 +15,8 @@
 // misbehaving guest: "deadlock" blocks every goroutine with no timer pending
 // (the runtime reports "all goroutines are asleep"), "spin" computes forever
 // without blocking, "sleep" sleeps in a loop forever (simulated time runs
-// away), "panic" panics.
+// away), "panic" panics, "oom" allocates until memory runs out, and "exit"
+// exits at once with status 0 and no output (the cost of a guest's start).
 package main
 
 import (
@@ -64,6 +65,9 @@ func run() error {
 	return enc.Encode(res)
 }
 
+// sink keeps the "oom" selftest's allocations alive.
+var sink [][]byte
+
 // selftest misbehaves as asked; it returns false for "".
 func selftest(mode string) bool {
 	switch mode {
@@ -83,6 +87,12 @@ func selftest(mode string) bool {
 		}
 	case "panic":
 		panic("ffsim guest selftest panic")
+	case "oom":
+		for {
+			sink = append(sink, make([]byte, 1<<20))
+		}
+	case "exit":
+		os.Exit(0)
 	default:
 		fmt.Fprintf(os.Stderr, "ffsim guest: unknown FFSIM_GUEST_SELFTEST %q\n", mode)
 		os.Exit(3)

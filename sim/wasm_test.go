@@ -1,0 +1,388 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The wasm host's tests build the guest once per test process (cached on
+// disk across processes) and share one host. They are skipped with -short.
+
+var (
+	wasmOnce sync.Once
+	wasmHost *WasmHost
+	wasmErr  error
+	wasmNew  time.Duration // wall time of NewWasmHost in this process
+)
+
+func testWasmHost(t testing.TB) *WasmHost {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("wasm host: skipped with -short (builds and compiles a wasip1 guest)")
+	}
+	wasmOnce.Do(func() {
+		t0 := time.Now()
+		wasmHost, wasmErr = NewWasmHost(context.Background(), WasmConfig{CacheDir: os.Getenv("FFSIM_TEST_CACHE")})
+		wasmNew = time.Since(t0)
+	})
+	if wasmErr != nil {
+		t.Fatalf("NewWasmHost: %v", wasmErr)
+	}
+	return wasmHost
+}
+
+func logWasmInfo(t testing.TB, h *WasmHost) {
+	i := h.Info()
+	t.Logf("wasm host ready in %v: guest %s (%.1f MB), built=%v key=%v build=%v compile=%v",
+		wasmNew.Round(time.Millisecond), filepath.Base(i.GuestPath), float64(i.GuestSize)/1e6, i.Built,
+		i.KeyTime.Round(time.Millisecond), i.BuildTime.Round(time.Millisecond), i.CompileTime.Round(time.Millisecond))
+}
+
+// forSeeds runs sc once per seed on h, two runs at a time.
+func forSeeds(t *testing.T, h *WasmHost, sc *Scenario, seeds []uint64, env []string) []*Result {
+	t.Helper()
+	out := make([]*Result, len(seeds))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, s := range seeds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i] = h.run(context.Background(), sc, Options{Seed: &s}, env)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func seedRange(from, n uint64) []uint64 {
+	var s []uint64
+	for i := range n {
+		s = append(s, from+i)
+	}
+	return s
+}
+
+func mustPass(t *testing.T, res *Result) {
+	t.Helper()
+	if res.Status != Pass {
+		t.Fatalf("seed %d: status %s: %+v\n%s", res.Seed, res.Status, res.Failure, dumpTrace(res.Trace))
+	}
+}
+
+// SPEC §5: the spec example passes on the wasm host and ends in the same
+// budget state as on the native host.
+func TestWasmSpecExample(t *testing.T) {
+	h := testWasmHost(t)
+	logWasmInfo(t, h)
+	t0 := time.Now()
+	res := h.Run(context.Background(), specExample(), Options{})
+	t.Logf("one wasm run of the spec example: %v", time.Since(t0).Round(time.Millisecond))
+	mustPass(t, res)
+	if res.Host != HostWasm {
+		t.Errorf("host %q, want %q", res.Host, HostWasm)
+	}
+	if res.SimDuration != 10*time.Second {
+		t.Errorf("sim duration %v, want 10s", res.SimDuration)
+	}
+	native := Run(specExample(), Options{})
+	mustPass(t, native)
+	if !reflect.DeepEqual(res.Final, native.Final) {
+		t.Errorf("final state differs:\nwasm:   %s\nnative: %s", jsonString(res.Final), jsonString(native.Final))
+	}
+}
+
+func jsonString(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// SPEC §5: same seed, byte-identical trace — 10 runs, two at a time.
+func TestWasmSameSeedSameDigest(t *testing.T) {
+	h := testWasmHost(t)
+	for _, sc := range []*Scenario{specExample(), racyShutdown()} {
+		seeds := make([]uint64, 10)
+		for i := range seeds {
+			seeds[i] = 3
+		}
+		res := forSeeds(t, h, sc, seeds, nil)
+		for _, r := range res {
+			mustPass(t, r)
+			if r.Digest != res[0].Digest {
+				t.Fatalf("%s: digest %s differs from %s", sc.Name, r.Digest, res[0].Digest)
+			}
+		}
+		t.Logf("%s: seed 3 x10 -> %s", sc.Name, res[0].Digest[:16])
+	}
+}
+
+// racyShutdown is S5's tie: tick 1 of budget_reset starts at t=5s and
+// sleeps 2s inside its reset transaction; Shutdown(grace 2s) is issued at
+// t=5s, so the task's commit and exit land on the grace deadline, t=7s,
+// exactly. Whether it counts as drained (0) or aborted (1), and whether an
+// aborted tick's reset was committed or rolled back, is the runtime's
+// choice: on the wasm host, the seed's. A second due budget gives the tick
+// a scheduling point after the first commit.
+func racyShutdown() *Scenario {
+	budget := func(id string) Budget {
+		return Budget{ID: id, ScopeType: "flow", ScopeID: "f-" + id, EnforcementMode: "strict",
+			OnHardLimit: "fail", OnSoftLimit: "warn", ResetInterval: 5 * time.Second,
+			Dimensions: []Dimension{{Name: "tokens", Hard: 1000}}}
+	}
+	report := func(line int, id string) Step {
+		return Step{Pos: Pos{Line: line}, ReportUsage: &ReportUsageStep{Budget: id, Usage: map[string]int64{"tokens": 100}},
+			Expect: &Expect{Pos: Pos{Line: line}, AnyOf: []StepOutcome{{Result: "ok"}}}}
+	}
+	either := func(line int, id string) Step {
+		return Step{Pos: Pos{Line: line}, ExpectBudget: []BudgetExpect{{Budget: id, Pos: Pos{Line: line}, AnyOf: []BudgetState{
+			{Usage: map[string]int64{"tokens": 0}, NextResetAt: &Offset{At: 10 * time.Second}},
+			{Usage: map[string]int64{"tokens": 100}, NextResetAt: &Offset{At: 5 * time.Second}},
+		}}}}
+	}
+	return &Scenario{
+		Name:       "shutdown grace deadline lands on a slow tick's commit",
+		File:       "racy.yaml",
+		Start:      DefaultStart,
+		Seed:       1,
+		Supervisor: Supervisor{BudgetResetInterval: 5 * time.Second},
+		Budgets:    []Budget{budget("b1"), budget("b2")},
+		Steps: []Step{
+			report(10, "b1"),
+			report(11, "b2"),
+			{Pos: Pos{Line: 12}, SlowTick: &SlowTickStep{Reconciler: "budget_reset", Tick: 1, Duration: 2 * time.Second, Where: InsideTx}},
+			{Pos: Pos{Line: 13}, Spawn: &SpawnStep{}},
+			{Pos: Pos{Line: 14}, Advance: dur(5 * time.Second)},
+			{Pos: Pos{Line: 15}, Shutdown: &ShutdownStep{Grace: 2 * time.Second},
+				Expect: &Expect{Pos: Pos{Line: 16}, AnyOf: []StepOutcome{{TimedOut: intp(0)}, {TimedOut: intp(1)}}}},
+			{Pos: Pos{Line: 17}, ExpectRunning: intp(0)},
+			either(18, "b1"),
+			either(19, "b2"),
+		},
+	}
+}
+
+// outcome summarises a racy run: Shutdown's timed_out and each budget's
+// usage at the end.
+func outcome(r *Result) string {
+	var parts []string
+	for _, e := range r.Trace {
+		if e.Kind == "shutdown_returned" && e.Count != nil {
+			parts = append(parts, fmt.Sprintf("timed_out=%d", *e.Count))
+		}
+	}
+	for _, b := range r.Final {
+		parts = append(parts, fmt.Sprintf("%s=%d", b.Budget, b.Usage["tokens"]))
+	}
+	return strings.Join(parts, " ")
+}
+
+func distinct(res []*Result, key func(*Result) string) map[string]int {
+	m := map[string]int{}
+	for _, r := range res {
+		m[key(r)]++
+	}
+	return m
+}
+
+func keys(m map[string]int) []string {
+	var ks []string
+	for k, n := range m {
+		ks = append(ks, fmt.Sprintf("%s (x%d)", k, n))
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// SPEC §5: different seeds explore different interleavings.
+func TestWasmRacySeedsDiverge(t *testing.T) {
+	h := testWasmHost(t)
+	t0 := time.Now()
+	res := forSeeds(t, h, racyShutdown(), seedRange(1, 32), nil)
+	t.Logf("32 seeds in %v", time.Since(t0).Round(time.Millisecond))
+	for _, r := range res {
+		mustPass(t, r)
+	}
+	digests := distinct(res, func(r *Result) string { return r.Digest[:16] })
+	outcomes := distinct(res, outcome)
+	t.Logf("%d distinct digests over 32 seeds; outcomes: %s", len(digests), strings.Join(keys(outcomes), ", "))
+	if len(digests) < 2 {
+		t.Errorf("%d distinct digests over 32 seeds, want >= 2", len(digests))
+	}
+}
+
+// The seeded perturbation (realWorld.yield) reaches outcomes that the
+// unperturbed runtime, whose same-instant wake-ups follow timer-creation
+// order whatever the seed, never does.
+func TestWasmPerturbationReachesNewOutcomes(t *testing.T) {
+	h := testWasmHost(t)
+	off := forSeeds(t, h, racyShutdown(), seedRange(1, 32), []string{"FFSIM_GUEST_PERTURB=off"})
+	on := forSeeds(t, h, racyShutdown(), seedRange(1, 32), nil)
+	for _, r := range append(off, on...) {
+		mustPass(t, r)
+	}
+	offOut, onOut := distinct(off, outcome), distinct(on, outcome)
+	t.Logf("unperturbed: %s", strings.Join(keys(offOut), ", "))
+	t.Logf("perturbed:   %s", strings.Join(keys(onOut), ", "))
+	var fresh []string
+	for k := range onOut {
+		if offOut[k] == 0 {
+			fresh = append(fresh, k)
+		}
+	}
+	if len(fresh) == 0 {
+		t.Errorf("perturbation reached no outcome the unperturbed runs did not")
+	}
+}
+
+// A guest in which every goroutine blocks with no timer pending fails the
+// run, saying deadlock, with the guest's stderr.
+func TestWasmDeadlockFails(t *testing.T) {
+	h := testWasmHost(t)
+	res := h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=deadlock"})
+	if res.Status != Fail || res.Failure == nil {
+		t.Fatalf("status %s, want fail", res.Status)
+	}
+	msg := res.Failure.Message
+	if !strings.Contains(msg, "deadlock") || !strings.Contains(msg, "all goroutines are asleep") {
+		t.Errorf("message %q does not say deadlock with the guest's stderr", msg)
+	}
+	if res.Host != HostWasm || res.Name != specExample().Name || res.Seed != 7 {
+		t.Errorf("result %+v", res)
+	}
+}
+
+// A guest that computes forever fails at the wall-clock timeout.
+func TestWasmTimeoutFails(t *testing.T) {
+	h := testWasmHost(t)
+	short := *h
+	short.cfg.Timeout = 300 * time.Millisecond
+	t0 := time.Now()
+	res := short.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=spin"})
+	if el := time.Since(t0); el > 10*time.Second {
+		t.Errorf("timeout took %v", el)
+	}
+	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
+		t.Fatalf("want a timeout failure, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// A guest whose simulated time runs away (sleeping forever) fails at the
+// simulated-time limit instead of waiting for the wall-clock timeout.
+func TestWasmSimTimeLimitFails(t *testing.T) {
+	h := testWasmHost(t)
+	res := h.run(context.Background(), specExample(), Options{MaxSimTime: 24 * time.Hour}, []string{"FFSIM_GUEST_SELFTEST=sleep"})
+	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "simulated-time limit") {
+		t.Fatalf("want a simulated-time limit failure, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// A caller's context ends the run.
+func TestWasmContextCancelled(t *testing.T) {
+	h := testWasmHost(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	res := h.Run(ctx, specExample(), Options{})
+	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "stopped") {
+		t.Fatalf("want a stopped run, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// The guest receives the scenario as JSON: the round trip must not change
+// it (checked on the native host).
+func TestScenarioJSONRoundTrip(t *testing.T) {
+	for _, sc := range []*Scenario{specExample(), racyShutdown()} {
+		data, err := json.Marshal(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Scenario
+		if err := json.Unmarshal(data, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(*sc, back) {
+			t.Errorf("%s: scenario changed in a JSON round trip", sc.Name)
+		}
+		a, b := Run(sc, Options{}), Run(&back, Options{})
+		if a.Digest != b.Digest {
+			t.Errorf("%s: digest changed in a JSON round trip", sc.Name)
+		}
+	}
+}
+
+func TestFindModuleDir(t *testing.T) {
+	wd, _ := os.Getwd()
+	dir, err := findModuleDir(wd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != filepath.Dir(wd) {
+		t.Errorf("module dir %s, want %s", dir, filepath.Dir(wd))
+	}
+	if _, err := findModuleDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "Go toolchain") {
+		t.Errorf("outside the module: %v", err)
+	}
+	if _, err := (WasmConfig{ModuleDir: t.TempDir()}).withDefaults(); err == nil {
+		t.Errorf("a ModuleDir without the ffsim go.mod must fail")
+	}
+}
+
+// BenchmarkWasmRun is one warm wasm run of the spec example (a fresh guest
+// instance each time); BenchmarkWasmRunNativeBaseline is the same scenario
+// on the native host.
+func BenchmarkWasmRun(b *testing.B) {
+	h := testWasmHost(b)
+	sc := specExample()
+	for b.Loop() {
+		if res := h.Run(context.Background(), sc, Options{}); res.Status != Pass {
+			b.Fatalf("%+v", res.Failure)
+		}
+	}
+}
+
+func BenchmarkWasmRunNativeBaseline(b *testing.B) {
+	sc := specExample()
+	for b.Loop() {
+		if res := Run(sc, Options{}); res.Status != Pass {
+			b.Fatalf("%+v", res.Failure)
+		}
+	}
+}
+
+// A guest that exhausts its memory limit fails, saying so.
+func TestWasmOutOfMemoryFails(t *testing.T) {
+	testWasmHost(t) // builds the guest; this host reuses it from the cache
+	h, err := NewWasmHost(context.Background(), WasmConfig{CacheDir: os.Getenv("FFSIM_TEST_CACHE"), MemoryLimitPages: 512})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if res := h.Run(context.Background(), specExample(), Options{}); res.Status != Pass {
+		t.Fatalf("32 MiB must be enough for the spec example: %+v", res.Failure)
+	}
+	res := h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=oom"})
+	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "out of memory") {
+		t.Fatalf("want an out-of-memory failure, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// BenchmarkWasmGuestStart is the fixed cost of one guest instance: wazero
+// instantiation plus the Go runtime's and the packages' initialisation,
+// with no scenario.
+func BenchmarkWasmGuestStart(b *testing.B) {
+	h := testWasmHost(b)
+	for b.Loop() {
+		h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=exit"})
+	}
+}
