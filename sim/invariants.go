@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-
-	"github.com/ffsim/ffsim/reconcilers"
 )
 
 // budgetBooks is what the invariants remember of a budget between steps.
@@ -133,5 +131,3 @@ func (e *engine) snapshot() ([]BudgetSnapshot, error) {
 	}
 	return out, nil
 }
-
-var _ = reconcilers.Report{}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/ffsim/ffsim/harness"
-	"github.com/ffsim/ffsim/scenarios"
 	"github.com/spf13/cobra"
 )
 
@@ -55,7 +54,6 @@ func newListCmd() *cobra.Command {
 			for _, sc := range scs {
 				fmt.Fprintf(cmd.OutOrStdout(), "%-44s %s\n", sc.File, sc.Name)
 			}
-			_ = scenarios.Dir
 			return nil
 		},
 	}
