@@ -232,8 +232,10 @@ func (s *Supervisor) Shutdown(grace time.Duration) int {
 			timedOut++
 		}
 		if t.live {
-			t.abort()
+			// Report before cancelling: once cancelled, the task runs on
+			// and its own events must come after this one.
 			s.emit(Event{Kind: EventAborted, Reconciler: t.name})
+			t.abort()
 		}
 	}
 	s.emit(Event{Kind: EventShutdownReturned, Count: timedOut})
