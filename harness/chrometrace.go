@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/ffsim/ffsim/sim"
 )
@@ -23,90 +24,181 @@ type traceEvent struct {
 
 // WriteChromeTrace writes results as Chrome trace-event JSON, which Perfetto
 // and chrome://tracing open. Each run is a process; within it the scenario
-// driver is one track and each reconciler another. A tick is a span on its
-// reconciler's track with its report in args; a shutdown call is a span on
-// the driver track covering its grace window; aborts, faults and
-// expectation checks are instant events. The time axis is simulated time.
+// driver is one track and each reconciler another. A tick is a span (a B/E
+// pair) on its reconciler's track with its report, or error, in the E's
+// args; a tick cut short by an abort ends when the aborted tick returns. A
+// Shutdown call is a span on the driver track from the call to its return,
+// which for a call that times out is exactly its grace window; a call made
+// while another is in progress ends when that one returns, and one made
+// after Shutdown has returned ends at once. Aborts, faults, expectation
+// checks and invariant violations are instant events. A span still open
+// when the run ends (it failed mid-tick, say) is closed at the run's end
+// with args.unfinished set. The time axis is simulated time.
 func WriteChromeTrace(w io.Writer, results []*sim.Result) error {
 	var out []traceEvent
 	for i, r := range results {
-		pid := i + 1
-		out = append(out, traceEvent{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{
-			"name": fmt.Sprintf("%s (seed %d, %s)", r.Name, r.Seed, r.Host)}})
-		tids := map[string]int{"": 0}
-		out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: 0, Args: map[string]any{"name": "scenario"}})
-		tid := func(src string) int {
-			t, ok := tids[src]
-			if !ok {
-				t = len(tids)
-				tids[src] = t
-				out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: t, Args: map[string]any{"name": src}})
-			}
-			return t
-		}
-		for _, e := range r.Trace {
-			ts := float64(e.T.Nanoseconds()) / 1e3
-			base := traceEvent{Ts: ts, Pid: pid, Tid: tid(e.Source)}
-			args := map[string]any{}
-			if e.Line != 0 {
-				args["line"] = e.Line
-			}
-			if e.Tick != 0 {
-				args["tick"] = e.Tick
-			}
-			if e.Budget != "" {
-				args["budget"] = e.Budget
-			}
-			if e.Detail != "" {
-				args["detail"] = e.Detail
-			}
-			if e.Err != "" {
-				args["error"] = e.Err
-			}
-			if e.OK != nil {
-				args["ok"] = *e.OK
-			}
-			ev := base
-			ev.Args = args
-			switch e.Kind {
-			case "tick_started":
-				ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "B"
-			case "tick_finished":
-				ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "E"
-				if e.Report != nil {
-					args["processed"], args["errors"] = e.Report.Processed, e.Report.Errors
-				}
-			case "step":
-				if e.Step != "shutdown" {
-					ev.Name, ev.Cat, ev.Ph, ev.S = e.Step, "step", "i", "t"
-					break
-				}
-				ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "B"
-			case "shutdown_returned":
-				ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "E"
-				if e.Count != nil {
-					args["timed_out"] = *e.Count
-				}
-			case "expect", "invariant":
-				if e.Kind == "invariant" && e.OK != nil && *e.OK {
-					continue // one per step; only violations are worth a mark
-				}
-				ev.Name, ev.Cat, ev.Ph, ev.S = e.Kind+" "+e.Step, e.Kind, "i", "t"
-			default:
-				ev.Name, ev.Cat, ev.Ph, ev.S = e.Kind, e.Kind, "i", "t"
-				if e.Step != "" {
-					ev.Name = e.Kind + " " + e.Step
-				}
-			}
-			if len(ev.Args) == 0 {
-				ev.Args = nil
-			}
-			out = append(out, ev)
-		}
+		out = appendRun(out, i+1, r)
 	}
 	enc := json.NewEncoder(w)
 	return enc.Encode(struct {
 		TraceEvents     []traceEvent `json:"traceEvents"`
 		DisplayTimeUnit string       `json:"displayTimeUnit"`
 	}{out, "ms"})
+}
+
+// micros converts simulated time to trace-event microseconds.
+func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
+
+// appendRun appends one run's events as process pid.
+func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
+	out = append(out, traceEvent{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{
+		"name": fmt.Sprintf("%s (seed %d, %s)", r.Name, r.Seed, r.Host)}})
+	tids := map[string]int{"": 0}
+	out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: 0, Args: map[string]any{"name": "scenario"}})
+	tid := func(src string) int {
+		t, ok := tids[src]
+		if !ok {
+			t = len(tids)
+			tids[src] = t
+			out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: t, Args: map[string]any{"name": src}})
+		}
+		return t
+	}
+	// open holds each track's open spans, innermost last, so every E
+	// closes the span it belongs to and nothing is left open.
+	open := map[int][]traceEvent{}
+	end := func(track int, ts float64, args map[string]any) {
+		stack := open[track]
+		b := stack[len(stack)-1]
+		open[track] = stack[:len(stack)-1]
+		e := traceEvent{Name: b.Name, Cat: b.Cat, Ph: "E", Ts: ts, Pid: pid, Tid: track}
+		if len(args) > 0 {
+			e.Args = args
+		}
+		out = append(out, e)
+	}
+	// shutdowns counts the open Shutdown calls on the driver track;
+	// returned says Shutdown has returned once, after which every call
+	// returns at once.
+	shutdowns, returned := 0, false
+	last := r.SimDuration
+	for _, e := range r.Trace {
+		ts := micros(e.T)
+		last = max(last, e.T)
+		t := tid(e.Source)
+		// A Shutdown call made after the first one returned is a no-op:
+		// it ends before whatever the driver records next.
+		if returned && t == 0 && shutdowns > 0 {
+			for ; shutdowns > 0; shutdowns-- {
+				end(0, ts, nil)
+			}
+		}
+		args := eventArgs(e)
+		ev := traceEvent{Ts: ts, Pid: pid, Tid: t, Args: args}
+		switch e.Kind {
+		case "tick_started":
+			ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "B"
+			open[t] = append(open[t], ev)
+		case "tick_finished":
+			if len(open[t]) == 0 {
+				// Not ours to close (a truncated trace): mark it.
+				ev.Name, ev.Cat, ev.Ph, ev.S = fmt.Sprintf("tick %d finished", e.Tick), "tick", "i", "t"
+				break
+			}
+			if e.Report != nil {
+				args["processed"], args["errors"] = e.Report.Processed, e.Report.Errors
+			}
+			end(t, ts, args)
+			continue
+		case "step":
+			if e.Step != "shutdown" {
+				ev.Name, ev.Cat, ev.Ph, ev.S = e.Step, "step", "i", "t"
+				break
+			}
+			ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "B"
+			open[t] = append(open[t], ev)
+			shutdowns++
+		case "shutdown_returned":
+			// The call that did the work returns, and with it every call
+			// that was waiting for it. The first call made is the
+			// outermost span and carries the count.
+			if e.Count != nil {
+				args["timed_out"] = *e.Count
+			}
+			returned = true
+			if shutdowns == 0 {
+				ev.Name, ev.Cat, ev.Ph, ev.S = "shutdown returned", "shutdown", "i", "t"
+				break
+			}
+			for ; shutdowns > 1; shutdowns-- {
+				end(t, ts, nil)
+			}
+			end(t, ts, args)
+			shutdowns = 0
+			continue
+		case "expect", "invariant":
+			if e.OK != nil && *e.OK {
+				if e.Kind == "invariant" {
+					continue // one per step; only violations are worth a mark
+				}
+				ev.Name = "expect " + e.Step
+			} else {
+				ev.Name = e.Kind + " " + e.Step + " FAILED"
+				if e.Step == "" {
+					ev.Name = e.Kind + " FAILED"
+				}
+			}
+			ev.Cat, ev.Ph, ev.S = e.Kind, "i", "t"
+		default:
+			ev.Name, ev.Cat, ev.Ph, ev.S = e.Kind, e.Kind, "i", "t"
+			if e.Step != "" {
+				ev.Name = e.Kind + " " + e.Step
+			}
+		}
+		if len(ev.Args) == 0 {
+			ev.Args = nil
+		}
+		out = append(out, ev)
+	}
+	// A no-op Shutdown call that was the run's last event returned at once.
+	if returned {
+		for ; shutdowns > 0; shutdowns-- {
+			end(0, open[0][len(open[0])-1].Ts, nil)
+		}
+	}
+	// Close what the run left open, innermost first, at its end.
+	ts := micros(last)
+	for t := range len(tids) {
+		for len(open[t]) > 0 {
+			end(t, ts, map[string]any{"unfinished": true})
+		}
+	}
+	return out
+}
+
+// eventArgs are the fields of e worth showing beside it.
+func eventArgs(e sim.Event) map[string]any {
+	args := map[string]any{}
+	if e.Line != 0 {
+		args["line"] = e.Line
+	}
+	if e.Tick != 0 {
+		args["tick"] = e.Tick
+	}
+	if e.Budget != "" {
+		args["budget"] = e.Budget
+	}
+	if e.Detail != "" {
+		args["detail"] = e.Detail
+	}
+	if e.Err != "" {
+		args["error"] = e.Err
+	}
+	if e.OK != nil {
+		args["ok"] = *e.OK
+	}
+	if e.Count != nil && e.Kind != "shutdown_returned" {
+		args["count"] = *e.Count
+	}
+	return args
 }

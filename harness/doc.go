@@ -9,10 +9,11 @@
 // with the column marked). All the errors found in a file are returned
 // together as [Errors]; nothing runs if there is any.
 //
-// The format is described in one place, the YAML-facing types in format.go
-// and the step table [StepNames] is derived from. The decoder walks the YAML
-// AST into those types, and [Schema] generates a JSON Schema (draft 2020-12)
-// from the same types, for editors.
+// The format is described in one place: the YAML-facing types and the step
+// table in format.go (whose names [StepNames] returns). The decoder walks
+// the YAML AST into those types, keeping every node's position, and
+// [Schema] generates a JSON Schema (draft 2020-12) from the same types, for
+// editors.
 //
 // Choices where SPEC §4 is silent:
 //

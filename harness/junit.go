@@ -28,13 +28,19 @@ type junitCase struct {
 	Name      string        `xml:"name,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitFailure `xml:"failure,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
+	SystemOut *junitText    `xml:"system-out,omitempty"`
+}
+
+// junitText is element text written as CDATA, so that a report's lines stay
+// lines in the file.
+type junitText struct {
+	Text string `xml:",cdata"`
 }
 
 type junitFailure struct {
 	Message string `xml:"message,attr"`
 	Type    string `xml:"type,attr"`
-	Text    string `xml:",chardata"`
+	Text    string `xml:",cdata"`
 }
 
 // WriteJUnit writes results as JUnit XML: one testsuite per host, one
@@ -71,11 +77,11 @@ func WriteJUnit(w io.Writer, results []*sim.Result) error {
 			if r.Failure != nil {
 				msg = fmt.Sprintf("%s: %s", r.Failure.Pos, r.Failure.Message)
 			}
-			c.Failure = &junitFailure{Message: msg, Type: "ffsim." + string(r.Status), Text: b.String()}
+			c.Failure = &junitFailure{Message: msg, Type: "ffsim." + string(r.Status), Text: xmlSafe(b.String())}
 			s.Failures++
 			doc.Failures++
 		} else {
-			c.SystemOut = "digest " + r.Digest
+			c.SystemOut = &junitText{"digest " + r.Digest}
 		}
 		s.Cases = append(s.Cases, c)
 		s.Tests++
@@ -91,4 +97,19 @@ func WriteJUnit(w io.Writer, results []*sim.Result) error {
 	}
 	_, err := io.WriteString(w, "\n")
 	return err
+}
+
+// xmlSafe replaces the characters XML cannot hold, even in CDATA, with
+// U+FFFD. (Attributes are escaped by encoding/xml; CDATA is not.)
+func xmlSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r',
+			r >= 0x20 && r <= 0xD7FF,
+			r >= 0xE000 && r <= 0xFFFD,
+			r >= 0x10000 && r <= 0x10FFFF:
+			return r
+		}
+		return '\uFFFD'
+	}, s)
 }

@@ -314,14 +314,14 @@ func newParkEnv(t *testing.T, hooks Hooks) (*env, *parkClock) {
 
 // drive runs op in a goroutine, advancing the clock by each wait the store
 // parks on, and returns op's error and the waits in order.
-func drive(pc *parkClock, op func() error) (error, []time.Duration) {
+func drive(pc *parkClock, op func() error) ([]time.Duration, error) {
 	done := make(chan error, 1)
 	go func() { done <- op() }()
 	var waits []time.Duration
 	for {
 		select {
 		case err := <-done:
-			return err, waits
+			return waits, err
 		case d := <-pc.parked:
 			waits = append(waits, d)
 			pc.Add(d)
@@ -358,7 +358,7 @@ func TestR3_TwoBusyFailuresRecover(t *testing.T) {
 	bh.attempts = nil
 	start := pc.Now()
 	var next *int64
-	err, waits := drive(pc, func() (err error) {
+	waits, err := drive(pc, func() (err error) {
 		next, err = e.st.ResetBudget(context.Background(), "b1")
 		return err
 	})
@@ -399,7 +399,7 @@ func TestR3_ThreeBusyFailuresGiveUp(t *testing.T) {
 	bh.attempts = nil
 	start := pc.Now()
 	var rep Report
-	err, waits := drive(pc, func() (err error) {
+	waits, err := drive(pc, func() (err error) {
 		rep, err = e.st.ScanTick(context.Background(), start)
 		return err
 	})
@@ -421,7 +421,7 @@ func TestR3_ThreeBusyFailuresGiveUp(t *testing.T) {
 
 	// The same through the admin path returns an error wrapping ErrBusy.
 	bh.n.Store(3)
-	err, _ = drive(pc, func() error {
+	_, err = drive(pc, func() error {
 		_, err := e.st.ResetBudget(context.Background(), "b1")
 		return err
 	})
@@ -442,7 +442,7 @@ func TestR3_RetriedApplyUsesTickTime(t *testing.T) {
 
 	bh.n.Store(2)
 	var rep Report
-	err, _ := drive(pc, func() (err error) {
+	_, err := drive(pc, func() (err error) {
 		rep, err = e.st.ScanTick(context.Background(), tick)
 		return err
 	})
@@ -490,7 +490,7 @@ func TestR3_RealSQLiteBusy(t *testing.T) {
 	release := holdWriteLock(t, e.st)
 
 	attempts.Store(0)
-	err, waits := drive(pc, func() error {
+	waits, err := drive(pc, func() error {
 		_, err := e.st.ResetBudget(context.Background(), "b1")
 		return err
 	})

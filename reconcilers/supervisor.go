@@ -210,9 +210,11 @@ func (s *Supervisor) Shutdown(grace time.Duration) int {
 	}
 	s.shutdown = true
 	s.signal()
-	s.mu.Unlock()
-
+	// With no grace the lock is kept from the signal to the count, so no
+	// task can exit in between: which tasks are aborted does not depend on
+	// how fast the signalled ones leave.
 	if grace > 0 {
+		s.mu.Unlock()
 		// Wake on whichever comes first: the last exit or the deadline. A
 		// task that exits at the deadline instant counts as drained when its
 		// exit is seen first; the check below is under the same lock as the
@@ -220,9 +222,9 @@ func (s *Supervisor) Shutdown(grace time.Duration) int {
 		w, cancel := s.o.clock.WithTimeout(s.allExited, grace)
 		<-w.Done()
 		cancel()
+		s.mu.Lock()
 	}
 
-	s.mu.Lock()
 	timedOut := 0
 	for _, t := range s.tasks {
 		// With no grace the deadline has passed before anything could be

@@ -48,9 +48,17 @@ type recorder struct {
 	now     func() time.Time
 	sorted  bool
 	pending []Event
-	events  []Event
-	off     bool
+	// events holds the flushed trace in fixed-size chunks rather than one
+	// growing slice: a long soak records hundreds of thousands of events,
+	// and regrowing (and copying, and keeping for the GC to scan) one huge
+	// slice cost more than a quarter of the native host's allocations.
+	events [][]Event
+	n      int
+	off    bool
 }
+
+// traceChunk is the number of events per chunk of recorder.events.
+const traceChunk = 4096
 
 func (r *recorder) add(e Event) {
 	r.mu.Lock()
@@ -76,17 +84,34 @@ func (r *recorder) flush() {
 			return 0
 		})
 	}
-	r.events = append(r.events, r.pending...)
+	for _, e := range r.pending {
+		if len(r.events) == 0 || len(r.events[len(r.events)-1]) == traceChunk {
+			r.events = append(r.events, make([]Event, 0, traceChunk))
+		}
+		last := &r.events[len(r.events)-1]
+		*last = append(*last, e)
+	}
+	r.n += len(r.pending)
+	clear(r.pending) // drop the strings the backing array would keep alive
 	r.pending = r.pending[:0]
 }
 
-// stop flushes and ignores everything after (teardown is not traced).
+// stop flushes and ignores everything after (teardown is not traced). It
+// returns the whole trace in one slice.
 func (r *recorder) stop() []Event {
 	r.flush()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.off = true
-	return r.events
+	if r.n == 0 {
+		return nil
+	}
+	out := make([]Event, 0, r.n)
+	for _, c := range r.events {
+		out = append(out, c...)
+	}
+	r.events = nil
+	return out
 }
 
 // Digest is the SHA-256 of the trace's canonical encoding: one JSON object

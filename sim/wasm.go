@@ -22,8 +22,8 @@ import (
 
 // Defaults of [WasmConfig].
 const (
-	// DefaultWasmMemoryLimitPages is 512 MiB of guest memory. The library
-	// scenarios use about 12 MiB.
+	// DefaultWasmMemoryLimitPages is 512 MiB of guest memory; the spec
+	// example needs about 12 MiB.
 	DefaultWasmMemoryLimitPages = 8192
 	// DefaultWasmTimeout is the wall-clock limit of one guest run.
 	DefaultWasmTimeout = 2 * time.Minute
@@ -47,9 +47,9 @@ type WasmConfig struct {
 	// Timeout bounds each run in wall-clock time; a run that takes longer
 	// fails with a timeout. Default: [DefaultWasmTimeout].
 	Timeout time.Duration
-	// Logger, when set, receives progress at info level (building the guest
-	// and compiling it, which take tens of seconds the first time). Default:
-	// silent.
+	// Logger, when set, receives progress: at info level the slow first-run
+	// steps (building the guest, then compiling it, tens of seconds), at
+	// debug level the rest. Default: silent.
 	Logger *slog.Logger
 }
 
@@ -89,6 +89,10 @@ func (c WasmConfig) withDefaults() (WasmConfig, error) {
 type WasmInfo struct {
 	// GuestPath is the cached guest binary.
 	GuestPath string
+	// GuestKey is the hash of everything the guest was built from (see
+	// NewWasmHost). A seed replays the same interleaving only with the same
+	// guest: compare keys when a replay differs.
+	GuestKey string
 	// GuestSize is its size in bytes.
 	GuestSize int64
 	// Built is true when this host built the guest (a cache miss).
@@ -119,6 +123,15 @@ type WasmHost struct {
 // wazero's on-disk compilation cache, and returns a host ready to run
 // scenarios. A cold start takes tens of seconds (go build, then wazero's
 // compiler); a warm one well under a second. Close the host when done.
+//
+// The guest is built with the go command on PATH, for GOOS=wasip1
+// GOARCH=wasm with CGO_ENABLED=0 and -trimpath, from cfg.ModuleDir. It is
+// cached as CacheDir/guest-<key>.wasm, where the key hashes the output of
+// go version, the build settings, go.mod, go.sum, and the source files of
+// every package the guest imports from outside the read-only module cache
+// (packages from the module cache are named by module path and version),
+// as listed by go list -deps: an unchanged tree reuses the guest, any
+// change that can affect it rebuilds it.
 func NewWasmHost(ctx context.Context, cfg WasmConfig) (*WasmHost, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -129,25 +142,39 @@ func NewWasmHost(ctx context.Context, cfg WasmConfig) (*WasmHost, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := h.start(ctx, bin); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
 
+// start compiles bin (through the compilation cache) on a new runtime.
+func (h *WasmHost) start(ctx context.Context, bin []byte) error {
+	cfg := h.cfg
 	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cfg.CacheDir, "wazero"))
 	if err != nil {
-		return nil, fmt.Errorf("wasm host: compilation cache: %w", err)
+		return fmt.Errorf("wasm host: compilation cache: %w", err)
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(cfg.MemoryLimitPages).
 		WithCloseOnContextDone(true)
 	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	fail := func(err error) (*WasmHost, error) {
+	fail := func(err error) error {
 		_ = h.rt.Close(ctx)
 		_ = cache.Close(ctx)
-		return nil, err
+		return err
 	}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
 		return fail(fmt.Errorf("wasm host: WASI: %w", err))
 	}
-	cfg.Logger.Info("compiling the wasm guest", "path", h.info.GuestPath)
+	// A guest just built cannot be in the compilation cache: say that this
+	// takes a while. Otherwise the compilation is usually a cache hit.
+	level := slog.LevelDebug
+	if h.info.Built {
+		level = slog.LevelInfo
+	}
+	cfg.Logger.Log(ctx, level, "compiling the wasm guest", "path", h.info.GuestPath)
 	t0 := time.Now()
 	h.mod, err = h.rt.CompileModule(ctx, bin)
 	if err != nil {
@@ -156,8 +183,8 @@ func NewWasmHost(ctx context.Context, cfg WasmConfig) (*WasmHost, error) {
 	h.info.CompileTime = time.Since(t0)
 	// The runtime closes the cache with itself.
 	h.rt = closeWith{h.rt, cache}
-	cfg.Logger.Info("wasm guest ready", "compile", h.info.CompileTime)
-	return h, nil
+	cfg.Logger.Log(ctx, level, "wasm guest ready", "compile", h.info.CompileTime)
+	return nil
 }
 
 // closeWith is a runtime that also closes its compilation cache.
@@ -186,6 +213,7 @@ func (h *WasmHost) guest(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("wasm host: guest cache key: %w", err)
 	}
 	h.info.KeyTime = time.Since(t0)
+	h.info.GuestKey = key
 	h.info.GuestPath = filepath.Join(h.cfg.CacheDir, "guest-"+key[:32]+".wasm")
 	bin, err := os.ReadFile(h.info.GuestPath)
 	if errors.Is(err, os.ErrNotExist) {

@@ -362,9 +362,16 @@ func BenchmarkWasmRunNativeBaseline(b *testing.B) {
 
 // A guest that exhausts its memory limit fails, saying so.
 func TestWasmOutOfMemoryFails(t *testing.T) {
-	testWasmHost(t) // builds the guest; this host reuses it from the cache
-	h, err := NewWasmHost(context.Background(), WasmConfig{CacheDir: os.Getenv("FFSIM_TEST_CACHE"), MemoryLimitPages: 512})
+	// Reuse the shared host's guest: the sources may have changed since.
+	shared := testWasmHost(t)
+	bin, err := os.ReadFile(shared.Info().GuestPath)
 	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := shared.cfg
+	cfg.MemoryLimitPages = 512
+	h := &WasmHost{cfg: cfg, info: shared.info}
+	if err := h.start(context.Background(), bin); err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close(context.Background())

@@ -146,6 +146,9 @@ func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint
 			return err
 		}
 	}
+	if w, ok := r.(wasmRunner); ok {
+		fmt.Fprintf(out, "wasm guest %s: a seed replays the same interleaving only with this guest (the same source tree)\n", w.h.Info().GuestKey)
+	}
 	fmt.Fprintf(out, "%d passed, %d failed\n", len(results)-failed, failed)
 	if failed > 0 {
 		return errFailed

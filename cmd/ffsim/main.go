@@ -14,6 +14,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -44,12 +45,16 @@ func invalidErr(err error) error { return &exitError{code: exitInvalid, err: err
 var errFailed = &exitError{code: exitFail, err: errors.New("some scenarios failed")}
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
+// run runs the command line args, writing reports to stdout and errors to
+// stderr, and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return 0
@@ -57,12 +62,12 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee != errFailed {
-			fmt.Fprintln(os.Stderr, "ffsim:", ee.err)
+			fmt.Fprintln(stderr, "ffsim:", ee.err)
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown command or flag, wrong arguments.
-	fmt.Fprintln(os.Stderr, "ffsim:", err)
+	fmt.Fprintln(stderr, "ffsim:", err)
 	return exitInvalid
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/ffsim/ffsim/sim"
 	"github.com/spf13/cobra"
@@ -112,7 +111,7 @@ func runAll(cmd *cobra.Command, scs []*sim.Scenario, hf *hostFlags, out *outputs
 		if res.Status != sim.Pass {
 			failed++
 		}
-		if err := out.result(cmd.OutOrStdout(), os.Stderr, res); err != nil {
+		if err := out.result(cmd.OutOrStdout(), cmd.ErrOrStderr(), res); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/ffsim/ffsim/harness"
 	"github.com/spf13/cobra"
@@ -26,8 +27,9 @@ func newValidateCmd() *cobra.Command {
 }
 
 func newSchemaCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "schema",
+	var out string
+	cmd := &cobra.Command{
+		Use:   "schema [-o FILE]",
 		Short: "Print the JSON Schema of the scenario format (for editors)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -35,10 +37,16 @@ func newSchemaCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = cmd.OutOrStdout().Write(append(b, '\n'))
+			b = append(b, '\n')
+			if out != "" {
+				return os.WriteFile(out, b, 0o644)
+			}
+			_, err = cmd.OutOrStdout().Write(b)
 			return err
 		},
 	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the schema to `FILE` instead of stdout")
+	return cmd
 }
 
 func newListCmd() *cobra.Command {

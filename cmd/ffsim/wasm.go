@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -18,7 +17,7 @@ func newWasmRunner(ctx context.Context) (runner, error) {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := sim.NewWasmHost(ctx, sim.WasmConfig{Logger: log})
 	if err != nil {
-		return nil, invalidErr(fmt.Errorf("wasm host: %w", err))
+		return nil, invalidErr(err)
 	}
 	return wasmRunner{h}, nil
 }
