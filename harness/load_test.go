@@ -223,50 +223,8 @@ func TestEveryStepKindCovered(t *testing.T) {
 	}
 }
 
-// stepName names a step's action, from sim.Step's json tags.
-func stepName(s sim.Step) string {
-	switch {
-	case s.Advance != nil:
-		return "advance"
-	case s.AdvanceTo != nil:
-		return "advance_to"
-	case s.Spawn != nil:
-		return "spawn"
-	case s.Shutdown != nil:
-		return "shutdown"
-	case s.Close != nil:
-		return "close"
-	case s.CreateBudget != nil:
-		return "create_budget"
-	case s.ReportUsage != nil:
-		return "report_usage"
-	case s.ResetBudget != nil:
-		return "reset_budget"
-	case s.SetNextReset != nil:
-		return "set_next_reset"
-	case s.ScanTick != nil:
-		return "scan_tick"
-	case s.ExpectBudget != nil:
-		return "expect_budget"
-	case s.ExpectTicks != nil:
-		return "expect_ticks"
-	case s.ExpectRunning != nil:
-		return "expect_running"
-	case s.ExpectLog != nil:
-		return "expect_log"
-	case s.SlowTick != nil:
-		return "slow_tick"
-	case s.TickError != nil:
-		return "tick_error"
-	case s.Busy != nil:
-		return "busy"
-	case s.HoldWriteLock != nil:
-		return "hold_write_lock"
-	case s.Concurrently != nil:
-		return "concurrently"
-	}
-	return ""
-}
+// stepName names a step's action.
+func stepName(s sim.Step) string { return s.Kind() }
 
 const okScenario = `name: %s
 budgets:

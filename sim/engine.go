@@ -808,20 +808,8 @@ func (e *engine) budgetMatches(want BudgetState, got reconcilers.Status) (bool, 
 	ok := true
 	var parts []string
 	if want.Usage != nil {
-		var dims []string
-		for d := range want.Usage {
-			dims = append(dims, d)
-		}
-		sort.Strings(dims)
-		var u []string
-		for _, d := range dims {
-			v := got.Usage[d]
-			if v != want.Usage[d] {
-				ok = false
-			}
-			u = append(u, fmt.Sprintf("%s: %d", d, v))
-		}
-		parts = append(parts, "usage: {"+strings.Join(u, ", ")+"}")
+		ok = ok && sameDims(want.Usage, got.Usage)
+		parts = append(parts, fmtDims("usage", want.Usage, func(d string) int64 { return got.Usage[d] }))
 	}
 	if want.NextResetAt != nil {
 		g := e.msOffset(got.NextResetAtMs)
@@ -868,19 +856,8 @@ func (e *engine) budgetMatches(want BudgetState, got reconcilers.Status) (bool, 
 		if l.want == nil {
 			continue
 		}
-		var dims []string
-		for d := range l.want {
-			dims = append(dims, d)
-		}
-		sort.Strings(dims)
-		var u []string
-		for _, d := range dims {
-			if l.have[d] != l.want[d] {
-				ok = false
-			}
-			u = append(u, fmt.Sprintf("%s: %d", d, l.have[d]))
-		}
-		parts = append(parts, l.name+": {"+strings.Join(u, ", ")+"}")
+		ok = ok && sameDims(l.want, l.have)
+		parts = append(parts, fmtDims(l.name, l.want, func(d string) int64 { return l.have[d] }))
 	}
 	return ok, "{" + strings.Join(parts, ", ") + "}"
 }
@@ -888,16 +865,7 @@ func (e *engine) budgetMatches(want BudgetState, got reconcilers.Status) (bool, 
 func fmtBudgetState(s BudgetState) string {
 	var parts []string
 	if s.Usage != nil {
-		var dims []string
-		for d := range s.Usage {
-			dims = append(dims, d)
-		}
-		sort.Strings(dims)
-		var u []string
-		for _, d := range dims {
-			u = append(u, fmt.Sprintf("%s: %d", d, s.Usage[d]))
-		}
-		parts = append(parts, "usage: {"+strings.Join(u, ", ")+"}")
+		parts = append(parts, fmtDims("usage", s.Usage, func(d string) int64 { return s.Usage[d] }))
 	}
 	if s.NextResetAt != nil {
 		parts = append(parts, "next_reset_at: "+fmtOffset(s.NextResetAt))
@@ -923,16 +891,32 @@ func fmtBudgetState(s BudgetState) string {
 		if l.m == nil {
 			continue
 		}
-		var dims []string
-		for d := range l.m {
-			dims = append(dims, d)
-		}
-		sort.Strings(dims)
-		var u []string
-		for _, d := range dims {
-			u = append(u, fmt.Sprintf("%s: %d", d, l.m[d]))
-		}
-		parts = append(parts, l.name+": {"+strings.Join(u, ", ")+"}")
+		parts = append(parts, fmtDims(l.name, l.m, func(d string) int64 { return l.m[d] }))
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// fmtDims renders the dimensions of keys, sorted, with the value val gives
+// each: "name: {a: 1, b: 2}".
+func fmtDims(name string, keys map[string]int64, val func(string) int64) string {
+	dims := make([]string, 0, len(keys))
+	for d := range keys {
+		dims = append(dims, d)
+	}
+	sort.Strings(dims)
+	u := make([]string, len(dims))
+	for i, d := range dims {
+		u[i] = fmt.Sprintf("%s: %d", d, val(d))
+	}
+	return name + ": {" + strings.Join(u, ", ") + "}"
+}
+
+// sameDims reports whether have agrees with want on every key of want.
+func sameDims(want, have map[string]int64) bool {
+	for d, v := range want {
+		if have[d] != v {
+			return false
+		}
+	}
+	return true
 }
