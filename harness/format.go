@@ -36,12 +36,12 @@ type supervisorSpec struct {
 type budgetSpec struct {
 	Pos             sim.Pos               `yaml:"-"`
 	ID              budgetID              `yaml:"id" jsonschema:"required" jsonschema_description:"The budget's id, unique among the budgets: list."`
-	Scope           scopeSpec             `yaml:"scope" jsonschema:"required" jsonschema_description:"What the budget applies to."`
-	EnforcementMode ident                 `yaml:"enforcement_mode" jsonschema:"required" jsonschema_description:"Enforcement mode stored in the policy (e.g. strict)."`
-	OnHardLimit     ident                 `yaml:"on_hard_limit" jsonschema:"required" jsonschema_description:"Action on a hard breach stored in the policy (e.g. fail)."`
-	OnSoftLimit     ident                 `yaml:"on_soft_limit" jsonschema:"required" jsonschema_description:"Action on a soft breach stored in the policy (e.g. warn)."`
-	ResetInterval   duration              `yaml:"reset_interval" jsonschema:"required" jsonschema_description:"Time between resets; 0s means the budget is never scheduled for reset."`
-	Dimensions      map[string]limitsSpec `yaml:"dimensions" jsonschema:"required" jsonschema_description:"Limits per dimension name."`
+	Scope           scopeSpec             `yaml:"scope" jsonschema_description:"What the budget applies to (default: empty type and id)."`
+	EnforcementMode ident                 `yaml:"enforcement_mode" jsonschema_description:"Enforcement mode stored in the policy (e.g. strict; default strict)."`
+	OnHardLimit     ident                 `yaml:"on_hard_limit" jsonschema_description:"Action on a hard breach stored in the policy (e.g. fail; default fail)."`
+	OnSoftLimit     ident                 `yaml:"on_soft_limit" jsonschema_description:"Action on a soft breach stored in the policy (e.g. warn; default warn)."`
+	ResetInterval   duration              `yaml:"reset_interval" jsonschema_description:"Time between resets; 0s (the default) means the budget is never scheduled for reset."`
+	Dimensions      map[string]limitsSpec `yaml:"dimensions" jsonschema_description:"Limits per dimension name (default: none)."`
 }
 
 // scopeSpec is a budget's scope.
@@ -155,15 +155,15 @@ type logSpec struct {
 
 // slowTickSpec is slow_tick's argument.
 type slowTickSpec struct {
-	Reconciler reconcilerName `yaml:"reconciler" jsonschema:"required" jsonschema_description:"The reconciler whose tick is slowed."`
+	Reconciler reconcilerName `yaml:"reconciler" jsonschema_description:"The reconciler whose tick is slowed (default budget_reset, the only one)."`
 	Tick       ordinal        `yaml:"tick" jsonschema:"required" jsonschema_description:"Which tick (1-based, counted since spawn)."`
 	Duration   duration       `yaml:"duration" jsonschema:"required" jsonschema_description:"Simulated time the tick takes."`
-	Where      txWhere        `yaml:"where" jsonschema:"required" jsonschema_description:"Where the time is spent: before_tx or inside_tx."`
+	Where      txWhere        `yaml:"where" jsonschema_description:"Where the time is spent: before_tx (the default) or inside_tx."`
 }
 
 // tickErrorSpec is tick_error's argument.
 type tickErrorSpec struct {
-	Reconciler reconcilerName `yaml:"reconciler" jsonschema:"required" jsonschema_description:"The reconciler whose tick fails."`
+	Reconciler reconcilerName `yaml:"reconciler" jsonschema_description:"The reconciler whose tick fails (default budget_reset, the only one)."`
 	Tick       ordinal        `yaml:"tick" jsonschema:"required" jsonschema_description:"Which tick (1-based, counted since spawn)."`
 }
 
@@ -465,11 +465,11 @@ var stepKinds = []stepKind{
 		}),
 	kind("slow_tick", "Fault: make tick N of a reconciler take D of simulated time, before its transaction or inside the reset transaction.",
 		func(d *decoder, st *sim.Step, a *slowTickSpec) {
-			st.SlowTick = &sim.SlowTickStep{Reconciler: string(a.Reconciler), Tick: int(a.Tick), Duration: a.Duration.d(), Where: string(a.Where)}
+			st.SlowTick = &sim.SlowTickStep{Reconciler: orDefault(string(a.Reconciler), "budget_reset"), Tick: int(a.Tick), Duration: a.Duration.d(), Where: orDefault(string(a.Where), sim.BeforeTx)}
 		}),
 	kind("tick_error", "Fault: make tick N of a reconciler fail.",
 		func(d *decoder, st *sim.Step, a *tickErrorSpec) {
-			st.TickError = &sim.TickErrorStep{Reconciler: string(a.Reconciler), Tick: int(a.Tick)}
+			st.TickError = &sim.TickErrorStep{Reconciler: orDefault(string(a.Reconciler), "budget_reset"), Tick: int(a.Tick)}
 		}),
 	kind("busy", "Fault: the next N write attempts fail with SQLITE_BUSY (R3).",
 		func(d *decoder, st *sim.Step, a *busySpec) { st.Busy = &sim.BusyStep{Attempts: int(a.Attempts)} }),
@@ -506,9 +506,9 @@ func (d *decoder) budget(b *budgetSpec) sim.Budget {
 		ID:              b.ID.ID,
 		ScopeType:       string(b.Scope.Type),
 		ScopeID:         string(b.Scope.ID),
-		EnforcementMode: string(b.EnforcementMode),
-		OnHardLimit:     string(b.OnHardLimit),
-		OnSoftLimit:     string(b.OnSoftLimit),
+		EnforcementMode: orDefault(string(b.EnforcementMode), "strict"),
+		OnHardLimit:     orDefault(string(b.OnHardLimit), "fail"),
+		OnSoftLimit:     orDefault(string(b.OnSoftLimit), "warn"),
 		ResetInterval:   b.ResetInterval.d(),
 		Dimensions:      []sim.Dimension{},
 	}
@@ -572,3 +572,12 @@ func int64s(m map[string]count) map[string]int64 {
 func ptr[T any](v T) *T { return &v }
 
 func reflectValue[T any](p *T) reflect.Value { return reflect.ValueOf(p).Elem() }
+
+// orDefault is v, or def when v was not given. Keys a scenario author rarely
+// varies are optional, with the defaults the schema documents.
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
