@@ -99,6 +99,7 @@ func TestErrors(t *testing.T) {
 		{name: "negative expected count", withBudgets: true, src: "steps:\n  - expect_budget: {b1: {breach_count: -1}}\n", want: "t.yaml:11:40: breach_count must not be negative, got -1"},
 
 		// Budgets.
+		{name: "sub-millisecond reset interval", src: "budgets:\n  - id: b1\n    reset_interval: 1500us\nsteps: []\n", want: `t.yaml:3:5: budget "b1": reset_interval 1.5ms is not a whole number of milliseconds`, line: "  - id: b1"},
 		{name: "missing budget id", src: "budgets:\n  - reset_interval: 5s\nsteps: []\n", want: `t.yaml:3:5: missing required key "id"`, line: "  - reset_interval: 5s"},
 		{name: "missing scope id", src: "budgets:\n  - id: b1\n    scope: {type: flow}\nsteps: []\n", want: `t.yaml:4:12: missing required key "id"`, line: "    scope: {type: flow}"},
 		{name: "duplicate budget", withBudgets: true, src: "  - {id: b1, scope: {type: a, id: b}, enforcement_mode: s, on_hard_limit: f, on_soft_limit: w, reset_interval: 0s, dimensions: {}}\nsteps: []\n",

@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/invopop/jsonschema"
@@ -511,6 +512,11 @@ func (d *decoder) budget(b *budgetSpec) sim.Budget {
 		OnSoftLimit:     orDefault(string(b.OnSoftLimit), "warn"),
 		ResetInterval:   b.ResetInterval.d(),
 		Dimensions:      []sim.Dimension{},
+	}
+	// The store keeps intervals in whole milliseconds and refuses others;
+	// say so here, with a position, rather than fail the run later.
+	if out.ResetInterval%time.Millisecond != 0 {
+		d.errorAt(b.Pos.Line, b.Pos.Col, "budget %q: reset_interval %v is not a whole number of milliseconds", b.ID.ID, out.ResetInterval)
 	}
 	for name, l := range b.Dimensions {
 		if name == "" {

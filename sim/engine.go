@@ -219,6 +219,9 @@ func (e *engine) setup() error {
 
 func (e *engine) teardown() error {
 	var errs []error
+	// A failed run may stop with actors parked past the simulated-time
+	// limit; teardown is not part of the scenario, so it may go past it.
+	e.w.unlimit()
 	if e.sup != nil {
 		if err := e.w.do(func() { e.sup.Shutdown(0); e.sup.Wait() }); err != nil {
 			errs = append(errs, err)
@@ -228,6 +231,10 @@ func (e *engine) teardown() error {
 		if err := wait(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	// Actors of a step that failed (nobody waits for them any more).
+	if err := e.w.unwind(); err != nil {
+		errs = append(errs, err)
 	}
 	if e.store != nil && len(errs) == 0 {
 		errs = append(errs, e.store.Close())

@@ -277,3 +277,33 @@ func (h *timerHeap) Pop() any {
 	*h = old[:len(old)-1]
 	return t
 }
+
+// Unwind is for tearing a run down, whatever state it failed in: it gives
+// simulated time up to extra more (past any limit) and fires timers in
+// order until no tracked goroutine is left, so actors parked on the clock
+// (a retry sleep, a held lock's release) run to their end instead of
+// leaking. It fails if a goroutine waits with nothing scheduled.
+func (c *VirtualClock) Unwind(extra time.Duration) error {
+	c.mu.Lock()
+	c.limit = c.now.Add(extra)
+	c.mu.Unlock()
+	for {
+		if err := c.WaitIdle(); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		alive := c.alive
+		c.mu.Unlock()
+		if alive <= 0 {
+			return nil
+		}
+		next, ok := c.next()
+		if !ok {
+			return fmt.Errorf("deadlock at teardown: %d goroutine(s) wait and nothing is scheduled to wake them", alive)
+		}
+		if next.After(c.limit) {
+			return fmt.Errorf("teardown: %d goroutine(s) still waiting %v after the end of the run", alive, extra)
+		}
+		c.fireNext()
+	}
+}

@@ -31,6 +31,10 @@ type world interface {
 	advanceTo(t time.Time) error
 	// settle runs the world to idle at the current instant.
 	settle() error
+	// unlimit lifts the simulated-time limit, for teardown.
+	unlimit()
+	// unwind runs the world until every actor has exited (teardown).
+	unwind() error
 	// yield is a scheduling point the seed may use to perturb the order of
 	// goroutines (real clock only).
 	yield()
@@ -41,9 +45,15 @@ type nativeWorld struct {
 	vc *VirtualClock
 }
 
-func (w *nativeWorld) clock() reconcilers.Clock    { return w.vc }
-func (w *nativeWorld) now() time.Time              { return w.vc.Now() }
-func (w *nativeWorld) yield()                      {}
+func (w *nativeWorld) clock() reconcilers.Clock { return w.vc }
+func (w *nativeWorld) now() time.Time           { return w.vc.Now() }
+func (w *nativeWorld) yield()                   {}
+func (w *nativeWorld) unlimit() {
+	w.vc.mu.Lock()
+	w.vc.limit = w.vc.now.Add(400 * 24 * time.Hour)
+	w.vc.mu.Unlock()
+}
+func (w *nativeWorld) unwind() error               { return w.vc.Unwind(400 * 24 * time.Hour) }
 func (w *nativeWorld) observe(e reconcilers.Event) { w.vc.Observe(e) }
 func (w *nativeWorld) do(fn func()) error          { return w.vc.RunUntil(w.vc.Go(fn)) }
 func (w *nativeWorld) advanceTo(t time.Time) error { return w.vc.AdvanceTo(t) }
@@ -81,6 +91,8 @@ type realWorld struct {
 }
 
 func (w *realWorld) clock() reconcilers.Clock   { return w.clk }
+func (w *realWorld) unlimit()                   { w.limit = time.Unix(1<<62, 0) }
+func (w *realWorld) unwind() error              { return nil }
 func (w *realWorld) now() time.Time             { return w.clk.Now() }
 func (w *realWorld) observe(reconcilers.Event)  {}
 func (w *realWorld) do(fn func()) error         { fn(); return w.settle() }
