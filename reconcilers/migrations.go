@@ -91,7 +91,7 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 	}
 	for _, m := range list {
 		err := retryBusy(ctx, clk, func(ctx context.Context) error {
-			return txOnce(ctx, db, func(ctx context.Context, conn *sql.Conn) error {
+			return txOnce(ctx, db, nil, func(ctx context.Context, conn *sql.Conn) error {
 				var current int
 				if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 					return err

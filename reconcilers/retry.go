@@ -3,11 +3,8 @@ package reconcilers
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
 	"time"
-
-	"github.com/ncruces/go-sqlite3"
 )
 
 // writeBackoff is R3's schedule: 3 attempts in all, sleeping 5 ms after the
@@ -31,7 +28,7 @@ func (s *Store) writeTx(ctx context.Context, fn txFunc) error {
 				return err
 			}
 		}
-		return txOnce(ctx, s.db, fn)
+		return txOnce(ctx, s.db, s.stmts, fn)
 	})
 }
 
@@ -55,47 +52,30 @@ func retryBusy(ctx context.Context, clk Clock, op func(ctx context.Context) erro
 
 // txOnce is one write-transaction attempt on a connection of its own, so
 // that no other statement of the pool can slip into the transaction.
-func txOnce(ctx context.Context, db *sql.DB, fn txFunc) error {
+// BEGIN, COMMIT and ROLLBACK come from sc (nil: prepared per use).
+func txOnce(ctx context.Context, db *sql.DB, sc *stmtCache, fn txFunc) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	// IMMEDIATE takes the write lock up front: contention shows here, before
-	// any work, instead of as a failed lock upgrade half-way through.
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	// BEGIN IMMEDIATE: contention shows here, before any work.
+	if err := sc.exec(ctx, conn, stmtBegin); err != nil {
 		return err
 	}
 	if err := fn(ctx, conn); err != nil {
-		rollback(conn)
+		sc.rollback(conn)
 		return err
 	}
 	// An abort that lands before COMMIT must roll back (S5): do not leave it
 	// to whether SQLite happens to check the interrupt during COMMIT.
 	if err := ctx.Err(); err != nil {
-		rollback(conn)
+		sc.rollback(conn)
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-		rollback(conn)
+	if err := sc.exec(ctx, conn, stmtCommit); err != nil {
+		sc.rollback(conn)
 		return err
 	}
 	return nil
-}
-
-// rollback ends the transaction on conn whatever the state of the caller's
-// context, hence context.Background. If SQLite already rolled back (an
-// interrupted statement can do that) ROLLBACK fails harmlessly; if the
-// connection is somehow still inside a transaction it is discarded rather
-// than returned to the pool, where it would poison the next BEGIN.
-func rollback(conn *sql.Conn) {
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err == nil {
-		return
-	}
-	_ = conn.Raw(func(dc any) error {
-		if c, ok := dc.(interface{ Raw() *sqlite3.Conn }); ok && c.Raw().GetAutocommit() {
-			return nil
-		}
-		return driver.ErrBadConn
-	})
 }

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	_ "github.com/ncruces/go-sqlite3/driver" // registers the "sqlite3" database/sql driver
+	"github.com/ncruces/go-sqlite3/driver" // also registers the "sqlite3" database/sql driver
 	"github.com/ncruces/go-sqlite3/vfs/memdb"
 )
 
@@ -24,6 +24,9 @@ import (
 type Store struct {
 	db *sql.DB
 	o  options
+	// stmts caches the tick's prepared statements per connection; nil for
+	// NewStore, whose connections' closing the store cannot hook.
+	stmts *stmtCache
 
 	// ownsDB is false for NewStore: the caller opened the *sql.DB, so the
 	// caller closes it.
@@ -131,7 +134,10 @@ func OpenFile(path string, opts ...Option) (*Store, error) {
 }
 
 func open(dsn string, opts []Option) (*Store, error) {
-	db, err := sql.Open("sqlite3", dsn)
+	// The close hook finalizes a connection's cached statements, without
+	// which SQLite would refuse to close it.
+	stmts := newStmtCache()
+	db, err := driver.Open(dsn, nil, stmts.release)
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +146,7 @@ func open(dsn string, opts []Option) (*Store, error) {
 		return nil, errors.Join(err, db.Close())
 	}
 	s.ownsDB = true
+	s.stmts = stmts
 	return s, nil
 }
 
