@@ -378,3 +378,53 @@ func TestOpenMemory_ReaderNotBlockedByWriter(t *testing.T) {
 		t.Errorf("ScanTick under another writer = %+v, %v", rep, err)
 	}
 }
+
+// Connections database/sql closes while the store is open (here every idle
+// one) finalize their cached statements first; otherwise SQLite would refuse
+// to close them and they would leak.
+func TestStmtCache_ReleasedWhenPoolClosesConn(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.st.DB().SetMaxIdleConns(0)
+	e.create(t, spec("b1", time.Second, 0, 0))
+	e.create(t, spec("b2", time.Second, 0, 0))
+	e.mock.Add(time.Second)
+	rep, err := e.st.ScanTick(t.Context(), e.mock.Now())
+	if err != nil || rep.Processed != 2 || rep.Errors != 0 {
+		t.Fatalf("ScanTick = %+v, %v; want 2 processed", rep, err)
+	}
+	e.st.stmts.mu.Lock()
+	n := len(e.st.stmts.conns)
+	e.st.stmts.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d connections still hold cached statements after the pool closed them all", n)
+	}
+	if open := e.st.DB().Stats().OpenConnections; open != 0 {
+		t.Errorf("OpenConnections = %d, want 0", open)
+	}
+}
+
+// Cached statements are reused across ticks on a pooled connection, and
+// the usual idle pool keeps them.
+func TestStmtCache_Reused(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.create(t, spec("b1", time.Second, 0, 0))
+	for range 3 {
+		e.mock.Add(time.Second)
+		rep, err := e.st.ScanTick(t.Context(), e.mock.Now())
+		if err != nil || rep.Processed != 1 {
+			t.Fatalf("ScanTick = %+v, %v; want 1 processed", rep, err)
+		}
+	}
+	e.st.stmts.mu.Lock()
+	defer e.st.stmts.mu.Unlock()
+	if len(e.st.stmts.conns) == 0 {
+		t.Fatal("no connection caches statements")
+	}
+	for _, set := range e.st.stmts.conns {
+		for id, st := range set {
+			if st != nil && st.Busy() {
+				t.Errorf("statement %d left unreset", id)
+			}
+		}
+	}
+}
