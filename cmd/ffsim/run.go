@@ -51,41 +51,41 @@ func newRunner(ctx context.Context, host string) (runner, error) {
 }
 
 func newRunCmd() *cobra.Command {
-	var hf hostFlags
-	var out outputs
-	cmd := &cobra.Command{
+	return newRunningCmd(&cobra.Command{
 		Use:   "run [PATH...]",
 		Short: "Run scenario files or directories (no PATH: the embedded library)",
-		RunE: func(cmd *cobra.Command, args []string) error {
-			scs, err := loadScenarios(args)
-			if err != nil {
-				return err
-			}
-			return runAll(cmd, scs, &hf, &out)
-		},
-	}
-	hf.register(cmd)
-	out.register(cmd.Flags())
-	return cmd
+	}, nil)
 }
 
 func newReplayCmd() *cobra.Command {
-	var hf hostFlags
-	var out outputs
-	cmd := &cobra.Command{
+	return newRunningCmd(&cobra.Command{
 		Use:   "replay FILE --seed N",
 		Short: "Rerun one scenario with one seed, exactly",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if !cmd.Flags().Changed("seed") {
-				return invalid("replay needs --seed N (the seed a failing run printed)")
-			}
-			scs, err := loadScenarios(args)
-			if err != nil {
+	}, func(cmd *cobra.Command) error {
+		if !cmd.Flags().Changed("seed") {
+			return invalid("replay needs --seed N (the seed a failing run printed)")
+		}
+		return nil
+	})
+}
+
+// newRunningCmd completes cmd as a command that loads its arguments and
+// runs them with the host and output flags; check vets the flags first.
+func newRunningCmd(cmd *cobra.Command, check func(*cobra.Command) error) *cobra.Command {
+	var hf hostFlags
+	var out outputs
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if check != nil {
+			if err := check(cmd); err != nil {
 				return err
 			}
-			return runAll(cmd, scs, &hf, &out)
-		},
+		}
+		scs, err := loadScenarios(args)
+		if err != nil {
+			return err
+		}
+		return runAll(cmd, scs, &hf, &out)
 	}
 	hf.register(cmd)
 	out.register(cmd.Flags())
