@@ -200,14 +200,12 @@ func (e *engine) setup() error {
 	e.store = st
 	for i := range e.sc.Budgets {
 		b := &e.sc.Budgets[i]
-		var res reconcilers.CreateResult
-		if err := e.w.do(func() { res, err = e.store.CreateBudget(context.Background(), budgetSpec(b)) }); err != nil {
+		if err := e.w.do(func() { _, err = e.store.CreateBudget(context.Background(), budgetSpec(b)) }); err != nil {
 			return err
 		}
 		if err != nil {
 			return e.fail(b.Pos, "budgets", fmt.Sprintf("creating budget %q: %v", b.ID, err), "", "")
 		}
-		_ = res
 	}
 	books, err := e.books()
 	if err != nil {
