@@ -95,11 +95,12 @@ func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
 		}
 		args := eventArgs(e)
 		ev := traceEvent{Ts: ts, Pid: pid, Tid: t, Args: args}
+		kind := string(e.Kind)
 		switch e.Kind {
-		case "tick_started":
+		case sim.EvTickStarted:
 			ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "B"
 			open[t] = append(open[t], ev)
-		case "tick_finished":
+		case sim.EvTickFinished:
 			if len(open[t]) == 0 {
 				// Not ours to close (a truncated trace): mark it.
 				ev.Name, ev.Cat, ev.Ph, ev.S = fmt.Sprintf("tick %d finished", e.Tick), "tick", "i", "t"
@@ -110,7 +111,7 @@ func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
 			}
 			end(t, ts, args)
 			continue
-		case "step":
+		case sim.EvStep:
 			if e.Step != "shutdown" {
 				ev.Name, ev.Cat, ev.Ph, ev.S = e.Step, "step", "i", "t"
 				break
@@ -118,7 +119,7 @@ func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
 			ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "B"
 			open[t] = append(open[t], ev)
 			shutdowns++
-		case "shutdown_returned":
+		case sim.EvShutdownReturned:
 			// The call that did the work returns, and with it every call
 			// that was waiting for it. The first call made is the
 			// outermost span and carries the count.
@@ -136,23 +137,23 @@ func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
 			end(t, ts, args)
 			shutdowns = 0
 			continue
-		case "expect", "invariant":
+		case sim.EvExpect, sim.EvInvariant:
 			if e.OK != nil && *e.OK {
-				if e.Kind == "invariant" {
+				if e.Kind == sim.EvInvariant {
 					continue // one per step; only violations are worth a mark
 				}
 				ev.Name = "expect " + e.Step
 			} else {
-				ev.Name = e.Kind + " " + e.Step + " FAILED"
+				ev.Name = kind + " " + e.Step + " FAILED"
 				if e.Step == "" {
-					ev.Name = e.Kind + " FAILED"
+					ev.Name = kind + " FAILED"
 				}
 			}
-			ev.Cat, ev.Ph, ev.S = e.Kind, "i", "t"
+			ev.Cat, ev.Ph, ev.S = kind, "i", "t"
 		default:
-			ev.Name, ev.Cat, ev.Ph, ev.S = e.Kind, e.Kind, "i", "t"
+			ev.Name, ev.Cat, ev.Ph, ev.S = kind, kind, "i", "t"
 			if e.Step != "" {
-				ev.Name = e.Kind + " " + e.Step
+				ev.Name = kind + " " + e.Step
 			}
 		}
 		if len(ev.Args) == 0 {
@@ -197,7 +198,7 @@ func eventArgs(e sim.Event) map[string]any {
 	if e.OK != nil {
 		args["ok"] = *e.OK
 	}
-	if e.Count != nil && e.Kind != "shutdown_returned" {
+	if e.Count != nil && e.Kind != sim.EvShutdownReturned {
 		args["count"] = *e.Count
 	}
 	return args

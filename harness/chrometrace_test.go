@@ -2,6 +2,7 @@ package harness_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -137,7 +138,7 @@ func runSource(t *testing.T, src string) *sim.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sim.Run(sc, sim.Options{})
+	return sim.Native().Run(context.Background(), sc, sim.Options{})
 }
 
 // TestChromeTraceSlowTickAbort: the tick is a span on the budget_reset
@@ -253,7 +254,7 @@ func TestChromeTraceConcurrentShutdowns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := sim.Run(sc, sim.Options{})
+	res := sim.Native().Run(context.Background(), sc, sim.Options{})
 	_, spans, tracks := parseTrace(t, traceOf(t, res))
 	var got []span
 	for _, s := range spans {
@@ -282,7 +283,7 @@ func TestChromeTraceLibrary(t *testing.T) {
 	}
 	var results []*sim.Result
 	for _, sc := range scs {
-		results = append(results, sim.Run(sc, sim.Options{}))
+		results = append(results, sim.Native().Run(context.Background(), sc, sim.Options{}))
 	}
 	doc, spans, _ := parseTrace(t, traceOf(t, results...))
 	pids := map[int]bool{}

@@ -10,15 +10,18 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
-	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/internal/suggest"
+	"github.com/ffsim/ffsim/scenario"
 )
 
-// nodeDecoder is implemented (on the pointer) by YAML-facing types that
-// decode themselves from a node. It reports errors on d and returns whether
-// the value was decoded.
-type nodeDecoder interface {
-	decodeYAML(d *decoder, n ast.Node) bool
-}
+// The decoder walks the YAML AST into the scenario package's types by
+// reflection. Struct fields are keyed by their yaml tags; jsonschema tags
+// say which keys are required, the smallest integer (every integer in a
+// scenario is non-negative unless a tag says more), strings that must not
+// be empty, and the values an enumerated string may take, so the schema
+// and the decoder read one description. Types whose YAML form differs from
+// their Go form (durations, offsets, steps, expectations keyed by budget)
+// have decoders of their own in syntax.go.
 
 // maxDepth bounds how deeply values may nest, so hostile input cannot
 // exhaust the stack.
@@ -34,27 +37,39 @@ type decoder struct {
 	errs  []*Error
 	depth int
 
-	// field is the key whose value is being decoded, for messages.
+	// field is the key whose value is being decoded, for messages, and
+	// rules the constraints its struct tag puts on the value.
 	field string
-
-	// seq is the index of the top-level step being decoded; steps nested in
-	// a concurrently step share their parent's seq.
-	seq int
-	// conc is how many concurrently steps enclose the current step.
-	conc int
-	// created maps a budget id to the seq of its first create_budget step.
-	created map[string]int
-	refs    []budgetRef
+	rules rules
 }
 
-// budgetRef is a reference to a budget id by a step at seq.
-type budgetRef struct {
-	id  budgetID
-	seq int
+// rules are the constraints a field's jsonschema tag puts on its value (and,
+// for a map or a list, on each element).
+type rules struct {
+	min      int64    // smallest integer; 0 unless minimum=N
+	nonEmpty bool     // minLength=1
+	enum     []string // enum=a,enum=b
+}
+
+// rulesOf reads a jsonschema struct tag.
+func rulesOf(tag string) rules {
+	var r rules
+	for _, part := range strings.Split(tag, ",") {
+		k, v, _ := strings.Cut(part, "=")
+		switch k {
+		case "minimum":
+			fmt.Sscan(v, &r.min)
+		case "minLength":
+			r.nonEmpty = v != "0"
+		case "enum":
+			r.enum = append(r.enum, v)
+		}
+	}
+	return r
 }
 
 func newDecoder(file string, src []byte) *decoder {
-	return &decoder{file: file, lines: splitLines(src), created: map[string]int{}}
+	return &decoder{file: file, lines: splitLines(src)}
 }
 
 // errorAt records an error at a position.
@@ -80,15 +95,15 @@ func (d *decoder) errorf(n ast.Node, format string, args ...any) {
 	d.errorAt(line, col, format, args...)
 }
 
-// posOf returns a node's position as a sim.Pos in this file.
-func (d *decoder) posOf(n ast.Node) sim.Pos {
+// posOf returns a node's position in this file.
+func (d *decoder) posOf(n ast.Node) scenario.Pos {
 	line, col := nodePos(n)
-	return sim.Pos{File: d.file, Line: line, Col: col}
+	return scenario.Pos{File: d.file, Line: line, Col: col}
 }
 
 // firstKeyPos is the position of a mapping's first key (of its "{" when it
 // is empty), where a step or a budget is said to be.
-func (d *decoder) firstKeyPos(m *ast.MappingNode) sim.Pos {
+func (d *decoder) firstKeyPos(m *ast.MappingNode) scenario.Pos {
 	if len(m.Values) > 0 && m.Values[0] != nil {
 		return d.posOf(m.Values[0])
 	}
@@ -289,6 +304,9 @@ func (d *decoder) enum(n ast.Node, what string, vals []string) (string, bool) {
 	return s, true
 }
 
+// nouns name enumerated fields in messages where the key alone is terse.
+var nouns = map[string]string{"level": "log level"}
+
 // fieldName names the value being decoded in messages.
 func (d *decoder) fieldName() string {
 	if d.field == "" {
@@ -297,11 +315,12 @@ func (d *decoder) fieldName() string {
 	return d.field
 }
 
-// within decodes n into v as the value of key k.
-func (d *decoder) within(k string, n ast.Node, v reflect.Value) bool {
-	prev := d.field
-	d.field = k
-	defer func() { d.field = prev }()
+// within decodes n into v as the value of key k, under the rules of its
+// field's tag.
+func (d *decoder) within(k string, r rules, n ast.Node, v reflect.Value) bool {
+	prevField, prevRules := d.field, d.rules
+	d.field, d.rules = k, r
+	defer func() { d.field, d.rules = prevField, prevRules }()
 	return d.decode(n, v)
 }
 
@@ -330,8 +349,8 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 	d.depth++
 	defer func() { d.depth-- }()
 
-	if nd, ok := v.Addr().Interface().(nodeDecoder); ok {
-		return nd.decodeYAML(d, n)
+	if dec, ok := syntax[v.Type()]; ok {
+		return dec(d, n, v)
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -368,7 +387,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 		for _, kv := range m.Values {
 			k, kok := d.key(kv)
 			e := reflect.New(v.Type().Elem()).Elem()
-			if !kok || !d.within(k, kv.Value, e) {
+			if !kok || !d.within(k, d.rules, kv.Value, e) {
 				ok = false
 				continue
 			}
@@ -378,8 +397,24 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 		return ok
 	case reflect.String:
 		s, ok := d.str(n, "a string")
+		if !ok {
+			return false
+		}
+		switch r := d.rules; {
+		case len(r.enum) > 0:
+			noun := d.field
+			if x, ok := nouns[noun]; ok {
+				noun = x
+			}
+			if s, ok = d.enum(n, noun, r.enum); !ok {
+				return false
+			}
+		case r.nonEmpty && s == "":
+			d.errorf(n, "must not be empty")
+			return false
+		}
 		v.SetString(s)
-		return ok
+		return true
 	case reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
@@ -389,7 +424,7 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 		v.SetBool(b.Value)
 		return true
 	case reflect.Int, reflect.Int64:
-		i, ok := d.integer(n, math.MinInt64)
+		i, ok := d.integer(n, d.rules.min)
 		v.SetInt(i)
 		return ok
 	case reflect.Uint64:
@@ -416,42 +451,48 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 	panic("harness: no decoder for " + v.Type().String())
 }
 
-// structInfo is what the decoder knows about a YAML-facing struct type:
-// its keys (from yaml tags), which are required (jsonschema:"required"),
-// and where its position goes (a sim.Pos field tagged yaml:"-").
+// structInfo is what the decoder knows about a struct type: its keys (from
+// yaml tags), each key's rules, which keys are required
+// (jsonschema:"required"), where the struct's position goes (a field "Pos"
+// of type scenario.Pos tagged yaml:"-"), and where the position of a key's
+// value goes (a field named after the key's field plus "Pos", e.g. BudgetPos
+// for Budget).
 type structInfo struct {
 	fields   map[string]int
+	rules    map[string]rules
 	names    []string
 	required []string
-	pos      int // index of the sim.Pos field, or -1
+	pos      int         // index of the Pos field, or -1
+	valuePos map[int]int // field index -> index of its ...Pos field
 }
 
 var structInfos sync.Map // reflect.Type -> *structInfo
 
-var posType = reflect.TypeFor[sim.Pos]()
+var posType = reflect.TypeFor[scenario.Pos]()
 
 func infoOf(t reflect.Type) *structInfo {
 	if si, ok := structInfos.Load(t); ok {
 		return si.(*structInfo)
 	}
-	si := &structInfo{fields: map[string]int{}, pos: -1}
+	si := &structInfo{fields: map[string]int{}, rules: map[string]rules{}, pos: -1, valuePos: map[int]int{}}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := strings.Split(f.Tag.Get("yaml"), ",")[0]
-		if name == "-" {
-			if f.Type == posType {
-				si.pos = i
-			}
-			continue
-		}
-		if !f.IsExported() || name == "" {
+		if name == "-" || name == "" || !f.IsExported() {
 			continue
 		}
 		si.fields[name] = i
+		si.rules[name] = rulesOf(f.Tag.Get("jsonschema"))
 		si.names = append(si.names, name)
 		if slices.Contains(strings.Split(f.Tag.Get("jsonschema"), ","), "required") {
 			si.required = append(si.required, name)
 		}
+		if p, ok := t.FieldByName(f.Name + "Pos"); ok && p.Type == posType {
+			si.valuePos[i] = p.Index[0]
+		}
+	}
+	if p, ok := t.FieldByName("Pos"); ok && p.Type == posType {
+		si.pos = p.Index[0]
 	}
 	structInfos.Store(t, si)
 	return si
@@ -483,7 +524,10 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value) bool {
 			continue
 		}
 		seen[k] = true
-		if !d.within(k, kv.Value, v.Field(i)) {
+		if j, has := si.valuePos[i]; has {
+			v.Field(j).Set(reflect.ValueOf(d.posOf(kv.Value)))
+		}
+		if !d.within(k, si.rules[k], kv.Value, v.Field(i)) {
 			ok = false
 		}
 	}
@@ -493,21 +537,33 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value) bool {
 			missing = append(missing, r)
 		}
 	}
-	switch len(missing) {
-	case 0:
-	case 1:
-		d.errorf(m, "missing required key %q", missing[0])
-		ok = false
-	default:
-		d.errorf(m, "missing required keys %s", strings.Join(quoteAll(missing), ", "))
+	if len(missing) > 0 {
+		d.missing(m, missing)
 		ok = false
 	}
 	return ok
 }
 
+// missing reports required keys a mapping lacks.
+func (d *decoder) missing(m *ast.MappingNode, keys []string) {
+	if len(keys) == 1 {
+		d.errorf(m, "missing required key %q", keys[0])
+		return
+	}
+	d.errorf(m, "missing required keys %s", strings.Join(quoteAll(keys), ", "))
+}
+
+func quoteAll(ss []string) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = `"` + s + `"`
+	}
+	return out
+}
+
 // keyHint suggests a close key, or lists the valid ones.
 func keyHint(k string, names []string) string {
-	if s := suggestion(k, names); s != "" {
+	if s := suggest.Hint(k, names); s != "" {
 		return s
 	}
 	if len(names) == 0 {
@@ -516,56 +572,10 @@ func keyHint(k string, names []string) string {
 	return " (valid keys: " + strings.Join(names, ", ") + ")"
 }
 
-// suggestion returns ` (did you mean "x"?)` for the closest candidate
-// within a small edit distance, or "".
-func suggestion(s string, candidates []string) string {
-	best, bestDist := "", 0
-	for _, c := range candidates {
-		dist := editDistance(s, c)
-		if best == "" || dist < bestDist {
-			best, bestDist = c, dist
-		}
-	}
-	limit := max(1, min(3, len([]rune(s))/3))
-	if best != "" && bestDist <= limit {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	// "warning" for "warn", "okay" for "ok": a candidate that begins the
-	// word (or that the word begins) is likely meant.
-	for _, c := range candidates {
-		if len(c) >= 2 && len(s) >= 2 && (strings.HasPrefix(s, c) || strings.HasPrefix(c, s)) {
-			return fmt.Sprintf(" (did you mean %q?)", c)
-		}
-	}
-	return ""
-}
-
-// hint is suggestion, or else the list of valid values.
+// hint is a suggestion, or else the list of valid values.
 func hint(s string, vals []string) string {
-	if h := suggestion(s, vals); h != "" {
+	if h := suggest.Hint(s, vals); h != "" {
 		return h
 	}
 	return " (want " + orList(vals) + ")"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

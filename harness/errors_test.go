@@ -2,6 +2,8 @@ package harness
 
 import (
 	"errors"
+	"github.com/ffsim/ffsim/internal/suggest"
+	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -117,8 +119,8 @@ func TestErrors(t *testing.T) {
 		{name: "unknown step", src: "steps:\n  - advnce: 9s\n", want: `t.yaml:3:5: unknown step "advnce" (did you mean "advance"?)`, line: "  - advnce: 9s"},
 		{name: "unknown step no suggestion", src: "steps:\n  - teleport: 9s\n", want: `t.yaml:3:5: unknown step "teleport"`, line: "  - teleport: 9s"},
 		{name: "two actions", src: "steps:\n  - advance: 1s\n    spawn: {}\n", want: `t.yaml:4:5: step has 2 actions ("advance", "spawn"); write one action per step`, line: "    spawn: {}"},
-		{name: "no action", src: "steps:\n  - expect: ok\n", want: "t.yaml:3:5: step has no action; want one of: " + strings.Join(StepNames(), ", "), line: "  - expect: ok"},
-		{name: "empty step", src: "steps:\n  - {}\n", want: "t.yaml:3:5: step has no action; want one of: " + strings.Join(StepNames(), ", "), line: "  - {}"},
+		{name: "no action", src: "steps:\n  - expect: ok\n", want: "t.yaml:3:5: step has no action; want one of: " + strings.Join(scenario.Names(), ", "), line: "  - expect: ok"},
+		{name: "empty step", src: "steps:\n  - {}\n", want: "t.yaml:3:5: step has no action; want one of: " + strings.Join(scenario.Names(), ", "), line: "  - {}"},
 		{name: "step not a mapping", src: "steps:\n  - close\n", want: `t.yaml:3:5: expected a step (a mapping with one action key, such as "advance: 1s"), got string`, line: "  - close"},
 		{name: "null argument", src: "steps:\n  - close:\n", want: "t.yaml:3:12: expected a mapping, got null (write {} for an empty mapping)", line: "  - close:"},
 		{name: "close takes no keys", src: "steps:\n  - close: {now: true}\n", want: `t.yaml:3:13: unknown key "now" (this mapping takes no keys)`, line: "  - close: {now: true}"},
@@ -292,7 +294,7 @@ func TestSuggestion(t *testing.T) {
 		{"x", ""},
 		{"frobnicate", ""},
 	} {
-		if got := suggestion(tt.in, StepNames()); got != tt.want {
+		if got := suggest.Hint(tt.in, scenario.Names()); got != tt.want {
 			t.Errorf("suggestion(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}

@@ -1,7 +1,9 @@
 package harness_test
 
 import (
+	"context"
 	"flag"
+	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -69,9 +71,9 @@ func FuzzRunNative(f *testing.F) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 		}
 		opts := fuzzOptions(sc)
-		res := sim.Run(sc, opts)
+		res := sim.Native().Run(context.Background(), sc, opts)
 		checkFuzzResult(t, sc, opts, res)
-		again := sim.Run(sc, opts)
+		again := sim.Native().Run(context.Background(), sc, opts)
 		if again.Status != res.Status || again.Digest != res.Digest {
 			t.Fatalf("the same scenario and seed ran twice differently: %s %s vs %s %s\nfirst failure: %+v\nsecond failure: %+v",
 				res.Status, res.Digest, again.Status, again.Digest, res.Failure, again.Failure)
@@ -80,7 +82,7 @@ func FuzzRunNative(f *testing.F) {
 }
 
 // fuzzOptions caps the run's simulated time (see fuzzMaxTicks).
-func fuzzOptions(sc *sim.Scenario) sim.Options {
+func fuzzOptions(sc *scenario.Scenario) sim.Options {
 	limit := fuzzMaxSimTime
 	if p := shortestInterval(sc); p > 0 && p < limit/fuzzMaxTicks {
 		limit = p * fuzzMaxTicks
@@ -90,15 +92,15 @@ func fuzzOptions(sc *sim.Scenario) sim.Options {
 
 // shortestInterval is the shortest non-zero budget_reset interval any spawn
 // in sc can use, or 0 if none ticks.
-func shortestInterval(sc *sim.Scenario) time.Duration {
+func shortestInterval(sc *scenario.Scenario) time.Duration {
 	var p time.Duration
 	consider := func(d time.Duration) {
 		if d > 0 && (p == 0 || d < p) {
 			p = d
 		}
 	}
-	var walk func([]sim.Step)
-	walk = func(steps []sim.Step) {
+	var walk func([]scenario.Step)
+	walk = func(steps []scenario.Step) {
 		for i := range steps {
 			s := &steps[i]
 			if s.Spawn != nil {
@@ -132,7 +134,7 @@ var allowedFailure = []*regexp.Regexp{
 	regexp.MustCompile(`^teardown: simulated-time limit reached: `),
 }
 
-func checkFuzzResult(t *testing.T, sc *sim.Scenario, opts sim.Options, res *sim.Result) {
+func checkFuzzResult(t *testing.T, sc *scenario.Scenario, opts sim.Options, res *sim.Result) {
 	t.Helper()
 	if res == nil {
 		t.Fatal("sim.Run returned nil")

@@ -3,7 +3,9 @@ package harness
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,19 +118,19 @@ func TestScenarioReferenceExamples(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v\n%s", err, src)
 			}
-			if res := sim.Run(sc, sim.Options{}); res.Status != sim.Pass {
+			if res := sim.Native().Run(context.Background(), sc, sim.Options{}); res.Status != sim.Pass {
 				var w strings.Builder
 				WriteFailure(&w, res, 20)
 				t.Fatalf("example fails:\n%s\n%s", src, w.String())
 			}
 		})
 	}
-	if want := len(stepKinds); snippets < want {
+	if want := len(scenario.Kinds()); snippets < want {
 		t.Errorf("only %d step examples, want at least one per step (%d)", snippets, want)
 	}
 	// Every step has a section.
 	data, _ := os.ReadFile(doc)
-	for _, k := range StepNames() {
+	for _, k := range scenario.Names() {
 		if !strings.Contains(string(data), "#### `"+k+"`") && !strings.Contains(string(data), "### `"+k+"`") {
 			t.Errorf("%s has no section for step %s", doc, k)
 		}

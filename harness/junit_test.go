@@ -2,8 +2,10 @@ package harness_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"fmt"
+	"github.com/ffsim/ffsim/scenario"
 	"strings"
 	"testing"
 
@@ -62,7 +64,7 @@ func TestJUnitOneCasePerScenario(t *testing.T) {
 	scs = append(scs, bad)
 	var results []*sim.Result
 	for _, sc := range scs {
-		results = append(results, sim.Run(sc, sim.Options{}))
+		results = append(results, sim.Native().Run(context.Background(), sc, sim.Options{}))
 	}
 	doc := junitOf(t, results)
 	if doc.Tests != len(scs) || doc.Failures != 1 || len(doc.Suites) != 1 {
@@ -120,7 +122,7 @@ func TestJUnitOneCasePerSeed(t *testing.T) {
 	}
 	var results []*sim.Result
 	for seed := uint64(1); seed <= 3; seed++ {
-		results = append(results, sim.Run(sc, sim.Options{Seed: &seed}))
+		results = append(results, sim.Native().Run(context.Background(), sc, sim.Options{Seed: &seed}))
 	}
 	doc := junitOf(t, results)
 	if doc.Tests != 3 || doc.Failures != 0 {
@@ -137,7 +139,7 @@ func TestJUnitOneCasePerSeed(t *testing.T) {
 // CDATA terminator, still gives a parseable file that keeps the rest.
 func TestJUnitOddText(t *testing.T) {
 	res := &sim.Result{Name: "odd \x01 name", File: "odd.yaml", Host: sim.HostNative, Status: sim.Fail,
-		Failure: &sim.Failure{Pos: sim.Pos{File: "odd.yaml", Line: 3}, Message: "bad ]]> and \x00 and <tag>", Expected: "a & b", Actual: "\"c\""}}
+		Failure: &sim.Failure{Pos: scenario.Pos{File: "odd.yaml", Line: 3}, Message: "bad ]]> and \x00 and <tag>", Expected: "a & b", Actual: "\"c\""}}
 	doc := junitOf(t, []*sim.Result{res})
 	f := doc.Suites[0].Cases[0].Failure
 	if f == nil || !strings.Contains(f.Text, "bad ]]> and \uFFFD and <tag>") || !strings.Contains(f.Text, "expected: a & b") {

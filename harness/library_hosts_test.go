@@ -1,29 +1,139 @@
 package harness_test
 
 import (
+	"bufio"
 	"context"
+	"flag"
+	"fmt"
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/ffsim/ffsim/harness"
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/sim/wasmhost"
 )
 
-// TestLibraryOnWasm: every library scenario passes on the wasm host, and
-// the race-free ones (all but race_*.yaml, whose outcomes the seed may
-// change) end in exactly the budget state the native host reaches (SPEC §5).
+// goldenFile holds the library's trace digests, per scenario file, seed
+// and host. A change that should not change behaviour (a refactoring, a
+// performance change) must leave them exactly as they are; one that does
+// regenerates them with -update-digests and says why in its commit.
+const goldenFile = "testdata/library_digests.golden"
+
+var updateDigests = flag.Bool("update-digests", false, "rewrite "+goldenFile+" from this tree")
+
+// extraSeeds are the seeds each library scenario runs with for the golden
+// digests, besides its own.
+var extraSeeds = []uint64{1, 2, 3}
+
+type golden struct {
+	mu   sync.Mutex
+	want map[string]string // "file seed host" -> digest
+	got  map[string]string
+}
+
+func loadGolden(t *testing.T) *golden {
+	t.Helper()
+	g := &golden{want: map[string]string{}, got: map[string]string{}}
+	f, err := os.Open(goldenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) == 4 {
+			g.want[strings.Join(fields[:3], " ")] = fields[3]
+		}
+	}
+	return g
+}
+
+// check compares one run's digest with the golden one.
+func (g *golden) check(t *testing.T, sc *scenario.Scenario, seed uint64, res *sim.Result) {
+	t.Helper()
+	key := fmt.Sprintf("scenarios/%s %d %s", filepath.Base(sc.File), seed, res.Host)
+	g.mu.Lock()
+	g.got[key] = res.Digest
+	want, ok := g.want[key]
+	g.mu.Unlock()
+	if *updateDigests {
+		return
+	}
+	if !ok {
+		t.Errorf("%s: no golden digest (run with -update-digests if the scenario is new)", key)
+	} else if want != res.Digest {
+		t.Errorf("%s: digest %s, golden %s: the trace changed", key, res.Digest, want)
+	}
+}
+
+// write rewrites the golden file with what this run saw, keeping the
+// entries of the other host.
+func (g *golden) write(t *testing.T) {
+	t.Helper()
+	if !*updateDigests {
+		return
+	}
+	all := map[string]string{}
+	for k, v := range g.want {
+		all[k] = v
+	}
+	for k, v := range g.got {
+		all[k] = v
+	}
+	var lines []string
+	for k, v := range all {
+		lines = append(lines, k+" "+v)
+	}
+	slices.Sort(lines)
+	if err := os.WriteFile(goldenFile, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// seedsFor are the golden seeds for sc.
+func seedsFor(sc *scenario.Scenario) []uint64 {
+	return append([]uint64{sc.Seed}, extraSeeds...)
+}
+
+// TestLibraryDigestsNative: the native host's digests of the whole library
+// are the golden ones.
+func TestLibraryDigestsNative(t *testing.T) {
+	g := loadGolden(t)
+	scs, err := harness.LoadPaths([]string{library})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sc := range scs {
+		for _, seed := range seedsFor(sc) {
+			g.check(t, sc, seed, sim.Native().Run(context.Background(), sc, sim.Options{Seed: &seed}))
+		}
+	}
+	g.write(t)
+}
+
+// TestLibraryOnWasm: every library scenario passes on the wasm host with
+// the golden digests, and the race-free ones (all but race_*.yaml, whose
+// outcomes the seed may change) end in exactly the budget state the native
+// host reaches (SPEC §5).
 func TestLibraryOnWasm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("wasm host: skipped with -short (builds and compiles a wasip1 guest)")
 	}
 	ctx := context.Background()
-	h, err := sim.NewWasmHost(ctx, sim.WasmConfig{})
+	h, err := wasmhost.New(ctx, wasmhost.NewConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { h.Close(ctx) }) // after the parallel subtests, unlike defer
+	t.Cleanup(func() { h.Close() }) // after the parallel subtests, unlike defer
+	g := loadGolden(t)
+	t.Cleanup(func() { g.write(t) })
 	scs, err := harness.LoadPaths([]string{library})
 	if err != nil {
 		t.Fatal(err)
@@ -31,18 +141,21 @@ func TestLibraryOnWasm(t *testing.T) {
 	for _, sc := range scs {
 		t.Run(sc.Name, func(t *testing.T) {
 			t.Parallel()
-			wasm := h.Run(ctx, sc, sim.Options{})
-			if wasm.Status != sim.Pass {
-				var b strings.Builder
-				harness.WriteFailure(&b, wasm, 12)
-				t.Fatal("\n" + b.String())
-			}
-			if strings.HasPrefix(filepath.Base(sc.File), "race_") {
-				return
-			}
-			native := sim.Run(sc, sim.Options{})
-			if !reflect.DeepEqual(native.Final, wasm.Final) {
-				t.Fatalf("final state differs:\nnative %+v\nwasm   %+v", native.Final, wasm.Final)
+			for _, seed := range seedsFor(sc) {
+				wasm := h.Run(ctx, sc, sim.Options{Seed: &seed})
+				if wasm.Status != sim.Pass {
+					var b strings.Builder
+					harness.WriteFailure(&b, wasm, 12)
+					t.Fatal("\n" + b.String())
+				}
+				g.check(t, sc, seed, wasm)
+				if strings.HasPrefix(filepath.Base(sc.File), "race_") {
+					continue
+				}
+				native := sim.Native().Run(context.Background(), sc, sim.Options{Seed: &seed})
+				if !reflect.DeepEqual(native.Final, wasm.Final) {
+					t.Fatalf("seed %d: final state differs:\nnative %+v\nwasm   %+v", seed, native.Final, wasm.Final)
+				}
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package harness_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,9 +32,9 @@ func TestLibraryIsDeterministic(t *testing.T) {
 	}
 	for _, sc := range scs {
 		t.Run(sc.Name, func(t *testing.T) {
-			first := sim.Run(sc, sim.Options{})
+			first := sim.Native().Run(context.Background(), sc, sim.Options{})
 			for i := 1; i < runs; i++ {
-				if d := sim.Run(sc, sim.Options{}).Digest; d != first.Digest {
+				if d := sim.Native().Run(context.Background(), sc, sim.Options{}).Digest; d != first.Digest {
 					t.Fatalf("run %d digest %s, first run %s", i+1, d, first.Digest)
 				}
 			}
@@ -89,7 +90,7 @@ func TestWrongExpectationFails(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			res := sim.Run(sc, sim.Options{})
+			res := sim.Native().Run(context.Background(), sc, sim.Options{})
 			if (res.Status == sim.Pass) != c.pass {
 				t.Fatalf("status %s, want pass=%v (failure: %+v)", res.Status, c.pass, res.Failure)
 			}
@@ -121,7 +122,7 @@ func TestRunReportsFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := sim.Run(sc, sim.Options{})
+	res := sim.Native().Run(context.Background(), sc, sim.Options{})
 	var b strings.Builder
 	harness.WriteFailure(&b, res, 5)
 	for _, want := range []string{"neg.yaml:15", "expected: b1: {usage: {tokens: 50}}", "actual:   b1: {usage: {tokens: 0}}", "ffsim replay neg.yaml --seed 0", "last 5 trace events"} {

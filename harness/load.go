@@ -6,19 +6,18 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
-	"time"
+	"reflect"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
 
-	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/scenario"
 )
 
 // Load reads and validates one scenario file. The error, if any, is an
 // [*Error] or, when the file has several problems, [Errors].
-func Load(path string) (*sim.Scenario, error) {
+func Load(path string) (*scenario.Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fileError(path, err)
@@ -28,7 +27,7 @@ func Load(path string) (*sim.Scenario, error) {
 
 // LoadBytes parses and validates a scenario held in memory; file names it
 // in positions and errors. The error, if any, is an [*Error] or [Errors].
-func LoadBytes(file string, data []byte) (*sim.Scenario, error) {
+func LoadBytes(file string, data []byte) (*scenario.Scenario, error) {
 	sc, _, errs := load(file, data)
 	if len(errs) > 0 {
 		return nil, errorOf(errs)
@@ -41,8 +40,8 @@ func LoadBytes(file string, data []byte) (*sim.Scenario, error) {
 // subdirectories), sorted by name; scenario names must be unique within a
 // directory. Every file is checked; the error, if any, is an [*Error] or
 // [Errors] covering all of them, and then no scenario is returned.
-func LoadPaths(paths []string) ([]*sim.Scenario, error) {
-	var out []*sim.Scenario
+func LoadPaths(paths []string) ([]*scenario.Scenario, error) {
+	var out []*scenario.Scenario
 	var errs []*Error
 	for _, p := range paths {
 		info, err := os.Stat(p)
@@ -77,7 +76,7 @@ func LoadPaths(paths []string) ([]*sim.Scenario, error) {
 // its subdirectories), sorted by name, for example from an embed.FS.
 // Scenario names must be unique within the directory. Positions name files
 // as dir/name. The error, if any, is an [*Error] or [Errors].
-func LoadFS(fsys fs.FS, dir string) ([]*sim.Scenario, error) {
+func LoadFS(fsys fs.FS, dir string) ([]*scenario.Scenario, error) {
 	scs, errs := loadDir(fsys, dir, func(name string) string { return path.Join(dir, name) })
 	if len(errs) > 0 {
 		return nil, errorOf(errs)
@@ -87,14 +86,14 @@ func LoadFS(fsys fs.FS, dir string) ([]*sim.Scenario, error) {
 
 // loadDir loads a directory's scenario files; display maps a file name to
 // the name used in positions.
-func loadDir(fsys fs.FS, dir string, display func(string) string) ([]*sim.Scenario, []*Error) {
+func loadDir(fsys fs.FS, dir string, display func(string) string) ([]*scenario.Scenario, []*Error) {
 	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, []*Error{fileError(display("."), err)}
 	}
-	var out []*sim.Scenario
+	var out []*scenario.Scenario
 	var errs []*Error
-	names := map[string]sim.Pos{}
+	names := map[string]scenario.Pos{}
 	for _, e := range entries {
 		ext := path.Ext(e.Name())
 		if e.IsDir() || (ext != ".yaml" && ext != ".yml") {
@@ -134,22 +133,33 @@ func fileError(file string, err error) *Error {
 
 // load parses and validates one file. It returns the scenario (nil if
 // there are errors), the position of its name, and the errors, sorted.
-func load(file string, data []byte) (sc *sim.Scenario, namePos sim.Pos, errs []*Error) {
+func load(file string, data []byte) (sc *scenario.Scenario, namePos scenario.Pos, errs []*Error) {
 	d := newDecoder(file, data)
 	body := parse(d, data)
 	if body == nil {
-		return nil, sim.Pos{}, d.errs
+		return nil, scenario.Pos{}, d.errs
 	}
-	if m, ok := body.(*ast.MappingNode); ok {
-		for _, kv := range m.Values {
-			if k, _ := keyText(kv.Key); k == "name" {
-				namePos = d.posOf(kv.Value)
-			}
+	sc = &scenario.Scenario{}
+	d.decode(body, reflect.ValueOf(sc).Elem())
+	sc.File = file
+	namePos = sc.NamePos
+	// The rules that need no YAML are the scenario package's. A step the
+	// decoder refused was left out, and a line the decoder already found
+	// wrong is not reported again: its own error is the precise one.
+	seen := map[int]bool{}
+	for _, e := range d.errs {
+		seen[e.Line] = true
+	}
+	for _, e := range sc.Check() {
+		// A value without a position was never decoded: the decoder has
+		// said why (a missing required key).
+		if e.Pos.IsZero() && len(d.errs) > 0 {
+			continue
+		}
+		if line := max(e.Pos.Line, 1); !seen[line] {
+			d.errorAt(e.Pos.Line, e.Pos.Col, "%s", e.Msg)
 		}
 	}
-	var f scenarioFile
-	d.decode(body, reflectValue(&f))
-	sc = d.scenario(&f)
 	sortErrors(d.errs)
 	if len(d.errs) > 0 {
 		return nil, namePos, d.errs
@@ -196,64 +206,4 @@ func parse(d *decoder, data []byte) (body ast.Node) {
 		return nil
 	}
 	return docs[0]
-}
-
-// scenario converts the decoded file and runs the checks that need all of
-// it: duplicate budget ids and budget references.
-func (d *decoder) scenario(f *scenarioFile) *sim.Scenario {
-	sc := &sim.Scenario{
-		Name:        string(f.Name),
-		Description: f.Description,
-		File:        d.file,
-		Start:       sim.DefaultStart,
-		Seed:        f.Seed,
-		Steps:       f.Steps.sim(),
-	}
-	if f.Start != nil {
-		sc.Start = time.Time(*f.Start)
-	}
-	if f.Supervisor != nil && f.Supervisor.BudgetResetInterval != nil {
-		sc.Supervisor.BudgetResetInterval = f.Supervisor.BudgetResetInterval.d()
-	}
-	declared := map[string]sim.Pos{}
-	for i := range f.Budgets {
-		b := d.budget(&f.Budgets[i])
-		if first, dup := declared[b.ID]; dup {
-			p := f.Budgets[i].ID.Pos
-			d.errorAt(p.Line, p.Col, "duplicate budget id %q (first declared at line %d)", b.ID, first.Line)
-			continue
-		}
-		declared[b.ID] = f.Budgets[i].ID.Pos
-		sc.Budgets = append(sc.Budgets, b)
-	}
-	for _, r := range d.refs {
-		if _, ok := declared[r.id.ID]; ok {
-			continue
-		}
-		if seq, ok := d.created[r.id.ID]; ok && seq < r.seq {
-			continue
-		}
-		known := make([]string, 0, len(declared)+len(d.created))
-		for id := range declared {
-			known = append(known, id)
-		}
-		for id, seq := range d.created {
-			if seq < r.seq {
-				known = append(known, id)
-			}
-		}
-		slices.Sort(known)
-		why := "declare it under budgets: or create it in an earlier create_budget step"
-		sugg := suggestion(r.id.ID, known)
-		if seq, ok := d.created[r.id.ID]; ok {
-			sugg = ""
-			if seq == r.seq {
-				why = "it is created in the same concurrently step, in an order the seed decides"
-			} else {
-				why = "it is created only by a later create_budget step"
-			}
-		}
-		d.errorAt(r.id.Pos.Line, r.id.Pos.Col, "unknown budget %q%s; %s", r.id.ID, sugg, why)
-	}
-	return sc
 }

@@ -12,13 +12,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/scenario"
 )
 
 func p[T any](v T) *T { return &v }
 
-func at(file string) func(line, col int) sim.Pos {
-	return func(line, col int) sim.Pos { return sim.Pos{File: file, Line: line, Col: col} }
+func at(file string) func(line, col int) scenario.Pos {
+	return func(line, col int) scenario.Pos { return scenario.Pos{File: file, Line: line, Col: col} }
 }
 
 // TestLoadSpecExample checks SPEC §4's example, verbatim, loads into the
@@ -26,40 +26,41 @@ func at(file string) func(line, col int) sim.Pos {
 func TestLoadSpecExample(t *testing.T) {
 	const file = "testdata/ok/spec_example.yaml"
 	pos := at(file)
-	want := &sim.Scenario{
+	want := &scenario.Scenario{
 		Name:        "budget resets on cadence",
 		Description: "usage is zeroed when the schedule lapses",
 		File:        file,
-		Start:       sim.DefaultStart,
+		NamePos:     pos(1, 7),
+		Start:       scenario.DefaultStart,
 		Seed:        7,
-		Supervisor:  sim.Supervisor{BudgetResetInterval: 5 * time.Second},
-		Budgets: []sim.Budget{{
-			Pos: pos(8, 5), ID: "b1", ScopeType: "flow", ScopeID: "flow-1",
+		Supervisor:  scenario.Supervisor{BudgetResetInterval: 5 * time.Second},
+		Budgets: []scenario.Budget{{
+			Pos: pos(8, 5), IDPos: pos(8, 9), ID: "b1", Scope: scenario.Scope{Type: "flow", ID: "flow-1"},
 			EnforcementMode: "strict", OnHardLimit: "fail", OnSoftLimit: "warn",
 			ResetInterval: 10 * time.Second,
-			Dimensions:    []sim.Dimension{{Name: "tokens", Hard: 1000, Soft: 800}},
+			Dimensions:    map[string]scenario.Limits{"tokens": {Hard: 1000, Soft: 800}},
 		}},
-		Steps: []sim.Step{
+		Steps: []scenario.Step{
 			{
 				Pos:         pos(17, 5),
-				ReportUsage: &sim.ReportUsageStep{Budget: "b1", Usage: map[string]int64{"tokens": 200}, DedupKey: "r1"},
-				Expect:      &sim.Expect{Pos: pos(18, 5), AnyOf: []sim.StepOutcome{{Result: "ok"}}},
+				ReportUsage: &scenario.ReportUsageStep{Budget: "b1", BudgetPos: pos(17, 28), Usage: map[string]int64{"tokens": 200}, DedupKey: "r1"},
+				Expect:      &scenario.Expect{Pos: pos(18, 5), AnyOf: []scenario.Outcome{{Result: "ok"}}},
 			},
-			{Pos: pos(19, 5), Spawn: &sim.SpawnStep{}},
+			{Pos: pos(19, 5), Spawn: &scenario.SpawnStep{}},
 			{Pos: pos(20, 5), Advance: p(9 * time.Second)},
-			{Pos: pos(21, 5), ExpectBudget: []sim.BudgetExpect{{
+			{Pos: pos(21, 5), ExpectBudget: []scenario.BudgetExpect{{
 				Pos: pos(21, 21), Budget: "b1",
-				AnyOf: []sim.BudgetState{{Usage: map[string]int64{"tokens": 200}, NextResetAt: &sim.Offset{At: 10 * time.Second}}},
+				AnyOf: []scenario.BudgetState{{Usage: map[string]int64{"tokens": 200}, NextResetAt: &scenario.Offset{At: 10 * time.Second}}},
 			}}},
 			{Pos: pos(22, 5), Advance: p(time.Second)},
-			{Pos: pos(23, 5), ExpectBudget: []sim.BudgetExpect{{
+			{Pos: pos(23, 5), ExpectBudget: []scenario.BudgetExpect{{
 				Pos: pos(23, 21), Budget: "b1",
-				AnyOf: []sim.BudgetState{{Usage: map[string]int64{"tokens": 0}, NextResetAt: &sim.Offset{At: 20 * time.Second}, BreachCount: p(int64(0))}},
+				AnyOf: []scenario.BudgetState{{Usage: map[string]int64{"tokens": 0}, NextResetAt: &scenario.Offset{At: 20 * time.Second}, BreachCount: p(int64(0))}},
 			}}},
 			{
 				Pos:      pos(24, 5),
-				Shutdown: &sim.ShutdownStep{Grace: 2 * time.Second},
-				Expect:   &sim.Expect{Pos: pos(25, 5), AnyOf: []sim.StepOutcome{{TimedOut: p(0)}}},
+				Shutdown: &scenario.ShutdownStep{Grace: 2 * time.Second},
+				Expect:   &scenario.Expect{Pos: pos(25, 5), AnyOf: []scenario.Outcome{{TimedOut: p(0)}}},
 			},
 		},
 	}
@@ -74,7 +75,7 @@ func TestLoadSpecExample(t *testing.T) {
 
 func TestLoadMinimal(t *testing.T) {
 	const file = "testdata/ok/minimal.yaml"
-	want := &sim.Scenario{Name: "minimal", File: file, Start: sim.DefaultStart, Steps: []sim.Step{}}
+	want := &scenario.Scenario{Name: "minimal", File: file, NamePos: at(file)(2, 7), Steps: []scenario.Step{}}
 	got, err := Load(file)
 	if err != nil {
 		t.Fatal(err)
@@ -89,106 +90,108 @@ func TestLoadMinimal(t *testing.T) {
 func TestLoadAllSteps(t *testing.T) {
 	const file = "testdata/ok/all_steps.yaml"
 	pos := at(file)
-	outcomes := func(line int, os ...sim.StepOutcome) *sim.Expect {
-		return &sim.Expect{Pos: pos(line, 5), AnyOf: os}
+	outcomes := func(line int, os ...scenario.Outcome) *scenario.Expect {
+		return &scenario.Expect{Pos: pos(line, 5), AnyOf: os}
 	}
-	b1 := func(p sim.Pos, dims ...sim.Dimension) *sim.Budget {
-		return &sim.Budget{
-			Pos: p, ID: "b1", ScopeType: "flow", ScopeID: "flow-1",
+	b1 := func(p, idPos scenario.Pos, dims map[string]scenario.Limits) *scenario.Budget {
+		return &scenario.Budget{
+			IDPos: idPos,
+			Pos:   p, ID: "b1", Scope: scenario.Scope{Type: "flow", ID: "flow-1"},
 			EnforcementMode: "strict", OnHardLimit: "fail", OnSoftLimit: "warn",
 			ResetInterval: 10 * time.Second, Dimensions: dims,
 		}
 	}
-	want := &sim.Scenario{
+	want := &scenario.Scenario{
 		Name:        "all steps",
+		NamePos:     pos(2, 7),
 		Description: "Exercises the whole format.\n",
 		File:        file,
 		Start:       time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC),
 		Seed:        18446744073709551615,
-		Supervisor:  sim.Supervisor{BudgetResetInterval: 90 * time.Second},
-		Budgets: []sim.Budget{*b1(pos(10, 5),
-			sim.Dimension{Name: "bytes"},
-			sim.Dimension{Name: "calls", Hard: 5},
-			sim.Dimension{Name: "tokens", Hard: 1000, Soft: 800},
-		)},
-		Steps: []sim.Step{
-			{Pos: pos(21, 5), Spawn: &sim.SpawnStep{}, Expect: outcomes(22, sim.StepOutcome{Installed: p(true)})},
-			{Pos: pos(23, 5), Spawn: &sim.SpawnStep{BudgetResetInterval: p(time.Duration(0))}, Expect: outcomes(24, sim.StepOutcome{Installed: p(false)})},
+		Supervisor:  scenario.Supervisor{BudgetResetInterval: 90 * time.Second},
+		Budgets: []scenario.Budget{*b1(pos(10, 5), pos(10, 9), map[string]scenario.Limits{
+			"bytes":  {},
+			"calls":  {Hard: 5},
+			"tokens": {Hard: 1000, Soft: 800},
+		})},
+		Steps: []scenario.Step{
+			{Pos: pos(21, 5), Spawn: &scenario.SpawnStep{}, Expect: outcomes(22, scenario.Outcome{Installed: p(true)})},
+			{Pos: pos(23, 5), Spawn: &scenario.SpawnStep{BudgetResetInterval: p(time.Duration(0))}, Expect: outcomes(24, scenario.Outcome{Installed: p(false)})},
 			{Pos: pos(25, 5), Advance: p(250 * time.Millisecond)},
 			{Pos: pos(26, 5), AdvanceTo: p(time.Hour)},
 			{
 				Pos: pos(27, 5),
-				CreateBudget: &sim.Budget{
-					Pos: pos(28, 7), ID: "b2", ScopeType: "tenant", ScopeID: "t-1",
+				CreateBudget: &scenario.Budget{
+					Pos: pos(28, 7), IDPos: pos(28, 11), ID: "b2", Scope: scenario.Scope{Type: "tenant", ID: "t-1"},
 					EnforcementMode: "advisory", OnHardLimit: "fail", OnSoftLimit: "warn",
-					Dimensions: []sim.Dimension{},
+					Dimensions: map[string]scenario.Limits{},
 				},
-				Expect: outcomes(35, sim.StepOutcome{Result: "created"}),
+				Expect: outcomes(35, scenario.Outcome{Result: "created"}),
 			},
 			{
 				Pos:          pos(36, 5),
-				CreateBudget: b1(pos(36, 21), sim.Dimension{Name: "tokens", Hard: 1000, Soft: 800}),
-				Expect:       outcomes(37, sim.StepOutcome{Result: "already_satisfied"}, sim.StepOutcome{Result: "created"}),
+				CreateBudget: b1(pos(36, 21), pos(36, 25), map[string]scenario.Limits{"tokens": {Hard: 1000, Soft: 800}}),
+				Expect:       outcomes(37, scenario.Outcome{Result: "already_satisfied"}, scenario.Outcome{Result: "created"}),
 			},
 			{
 				Pos:         pos(38, 5),
-				ReportUsage: &sim.ReportUsageStep{Budget: "b2", Usage: map[string]int64{"tokens": 1, "calls": 0}},
-				Expect: outcomes(39, sim.StepOutcome{Result: "ok"}, sim.StepOutcome{Result: "soft_breach"},
-					sim.StepOutcome{Result: "hard_breach"}, sim.StepOutcome{Result: "already_applied"}),
+				ReportUsage: &scenario.ReportUsageStep{Budget: "b2", BudgetPos: pos(38, 28), Usage: map[string]int64{"tokens": 1, "calls": 0}},
+				Expect: outcomes(39, scenario.Outcome{Result: "ok"}, scenario.Outcome{Result: "soft_breach"},
+					scenario.Outcome{Result: "hard_breach"}, scenario.Outcome{Result: "already_applied"}),
 			},
 			{
 				Pos:         pos(40, 5),
-				ResetBudget: &sim.BudgetRef{Budget: "b1"},
-				Expect:      outcomes(41, sim.StepOutcome{NextResetAt: &sim.Offset{At: time.Hour + 10*time.Second}}),
+				ResetBudget: &scenario.BudgetRef{Budget: "b1", BudgetPos: pos(40, 28)},
+				Expect:      outcomes(41, scenario.Outcome{NextResetAt: &scenario.Offset{At: time.Hour + 10*time.Second}}),
 			},
 			{
 				Pos:         pos(42, 5),
-				ResetBudget: &sim.BudgetRef{Budget: "b2"},
-				Expect:      outcomes(43, sim.StepOutcome{NextResetAt: &sim.Offset{Null: true}}, sim.StepOutcome{NextResetAt: &sim.Offset{}}),
+				ResetBudget: &scenario.BudgetRef{Budget: "b2", BudgetPos: pos(42, 28)},
+				Expect:      outcomes(43, scenario.Outcome{NextResetAt: &scenario.Offset{Null: true}}, scenario.Outcome{NextResetAt: &scenario.Offset{}}),
 			},
-			{Pos: pos(44, 5), SetNextReset: &sim.SetNextResetStep{Budget: "b1", At: sim.Offset{At: 2 * time.Hour}}},
-			{Pos: pos(45, 5), SetNextReset: &sim.SetNextResetStep{Budget: "b2", At: sim.Offset{Null: true}}},
-			{Pos: pos(46, 5), ScanTick: &struct{}{}, Expect: outcomes(47, sim.StepOutcome{Processed: p(1), Errors: p(0)})},
-			{Pos: pos(48, 5), ScanTick: &struct{}{}, Expect: outcomes(49, sim.StepOutcome{})},
-			{Pos: pos(50, 5), ExpectBudget: []sim.BudgetExpect{
-				{Pos: pos(51, 7), Budget: "b2", AnyOf: []sim.BudgetState{{
-					Usage:             map[string]int64{"tokens": 1},
-					NextResetAt:       &sim.Offset{Null: true},
-					BreachCount:       p(int64(0)),
-					SoftBreachCount:   p(int64(0)),
-					LastBreachDimNull: true,
-					LastBreachAt:      &sim.Offset{Null: true},
-					HardLimits:        map[string]int64{},
-					SoftLimits:        map[string]int64{},
+			{Pos: pos(44, 5), SetNextReset: &scenario.SetNextResetStep{Budget: "b1", BudgetPos: pos(44, 30), At: scenario.Offset{At: 2 * time.Hour}}},
+			{Pos: pos(45, 5), SetNextReset: &scenario.SetNextResetStep{Budget: "b2", BudgetPos: pos(45, 30), At: scenario.Offset{Null: true}}},
+			{Pos: pos(46, 5), ScanTick: &scenario.Empty{}, Expect: outcomes(47, scenario.Outcome{Processed: p(1), Errors: p(0)})},
+			{Pos: pos(48, 5), ScanTick: &scenario.Empty{}, Expect: outcomes(49, scenario.Outcome{})},
+			{Pos: pos(50, 5), ExpectBudget: []scenario.BudgetExpect{
+				{Pos: pos(51, 7), Budget: "b2", AnyOf: []scenario.BudgetState{{
+					Usage:           map[string]int64{"tokens": 1},
+					NextResetAt:     &scenario.Offset{Null: true},
+					BreachCount:     p(int64(0)),
+					SoftBreachCount: p(int64(0)),
+					LastBreachDim:   &scenario.NullString{Null: true},
+					LastBreachAt:    &scenario.Offset{Null: true},
+					HardLimits:      map[string]int64{},
+					SoftLimits:      map[string]int64{},
 				}}},
-				{Pos: pos(52, 7), Budget: "b1", AnyOf: []sim.BudgetState{
-					{LastBreachDim: p("tokens"), LastBreachAt: &sim.Offset{At: 3 * time.Second}},
+				{Pos: pos(52, 7), Budget: "b1", AnyOf: []scenario.BudgetState{
+					{LastBreachDim: &scenario.NullString{Value: "tokens"}, LastBreachAt: &scenario.Offset{At: 3 * time.Second}},
 					{},
 				}},
 			}},
-			{Pos: pos(56, 5), ExpectTicks: []sim.TicksExpect{{Pos: pos(56, 20), Reconciler: "budget_reset", Count: p(2), Processed: p(3), Errors: p(0)}}},
-			{Pos: pos(57, 5), ExpectTicks: []sim.TicksExpect{{Pos: pos(57, 20), Reconciler: "budget_reset"}}},
+			{Pos: pos(56, 5), ExpectTicks: []scenario.TicksExpect{{Pos: pos(56, 20), Reconciler: "budget_reset", Count: p(2), Processed: p(3), Errors: p(0)}}},
+			{Pos: pos(57, 5), ExpectTicks: []scenario.TicksExpect{{Pos: pos(57, 20), Reconciler: "budget_reset"}}},
 			{Pos: pos(58, 5), ExpectRunning: p(0)},
-			{Pos: pos(59, 5), ExpectLog: &sim.LogExpect{Level: "warn", Contains: "budget_reset"}},
-			{Pos: pos(60, 5), SlowTick: &sim.SlowTickStep{Reconciler: "budget_reset", Tick: 1, Duration: 7 * time.Second, Where: sim.BeforeTx}},
-			{Pos: pos(61, 5), SlowTick: &sim.SlowTickStep{Reconciler: "budget_reset", Tick: 2, Duration: 1500 * time.Millisecond, Where: sim.InsideTx}},
-			{Pos: pos(62, 5), TickError: &sim.TickErrorStep{Reconciler: "budget_reset", Tick: 3}},
-			{Pos: pos(63, 5), Busy: &sim.BusyStep{Attempts: 2}},
-			{Pos: pos(64, 5), HoldWriteLock: &sim.HoldWriteLockStep{Duration: 20 * time.Millisecond}},
-			{Pos: pos(65, 5), Concurrently: []sim.Step{
+			{Pos: pos(59, 5), ExpectLog: &scenario.LogExpect{Level: "warn", Contains: "budget_reset"}},
+			{Pos: pos(60, 5), SlowTick: &scenario.SlowTickStep{Reconciler: "budget_reset", Tick: 1, Duration: 7 * time.Second, Where: scenario.BeforeTx}},
+			{Pos: pos(61, 5), SlowTick: &scenario.SlowTickStep{Reconciler: "budget_reset", Tick: 2, Duration: 1500 * time.Millisecond, Where: scenario.InsideTx}},
+			{Pos: pos(62, 5), TickError: &scenario.TickErrorStep{Reconciler: "budget_reset", Tick: 3}},
+			{Pos: pos(63, 5), Busy: &scenario.BusyStep{Attempts: 2}},
+			{Pos: pos(64, 5), HoldWriteLock: &scenario.HoldWriteLockStep{Duration: 20 * time.Millisecond}},
+			{Pos: pos(65, 5), Concurrently: []scenario.Step{
 				{
 					Pos:      pos(66, 9),
-					Shutdown: &sim.ShutdownStep{Grace: 2 * time.Second},
-					Expect:   &sim.Expect{Pos: pos(67, 9), AnyOf: []sim.StepOutcome{{TimedOut: p(0)}, {TimedOut: p(1)}}},
+					Shutdown: &scenario.ShutdownStep{Grace: 2 * time.Second},
+					Expect:   &scenario.Expect{Pos: pos(67, 9), AnyOf: []scenario.Outcome{{TimedOut: p(0)}, {TimedOut: p(1)}}},
 				},
-				{Pos: pos(68, 9), Close: &struct{}{}},
-				{Pos: pos(69, 9), Concurrently: []sim.Step{{
-					Pos:         pos(70, 13),
-					ReportUsage: &sim.ReportUsageStep{Budget: "b1", Usage: map[string]int64{"tokens": 5}, DedupKey: "k1"},
-					Expect:      &sim.Expect{Pos: pos(71, 13), AnyOf: []sim.StepOutcome{{Result: "already_applied"}}},
-				}}},
+				{Pos: pos(68, 9), Close: &scenario.Empty{}},
+				{
+					Pos:         pos(69, 9),
+					ReportUsage: &scenario.ReportUsageStep{Budget: "b1", BudgetPos: pos(69, 32), Usage: map[string]int64{"tokens": 5}, DedupKey: "k1"},
+					Expect:      &scenario.Expect{Pos: pos(70, 9), AnyOf: []scenario.Outcome{{Result: "already_applied"}}},
+				},
 			}},
-			{Pos: pos(72, 5), Shutdown: &sim.ShutdownStep{}, Expect: outcomes(73, sim.StepOutcome{TimedOut: p(0)})},
+			{Pos: pos(71, 5), Shutdown: &scenario.ShutdownStep{}, Expect: outcomes(72, scenario.Outcome{TimedOut: p(0)})},
 		},
 	}
 	got, err := Load(file)
@@ -208,15 +211,15 @@ func TestEveryStepKindCovered(t *testing.T) {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
-	var walk func([]sim.Step)
-	walk = func(steps []sim.Step) {
+	var walk func([]scenario.Step)
+	walk = func(steps []scenario.Step) {
 		for _, s := range steps {
 			seen[stepName(s)] = true
 			walk(s.Concurrently)
 		}
 	}
 	walk(sc.Steps)
-	for _, name := range StepNames() {
+	for _, name := range scenario.Names() {
 		if !seen[name] {
 			t.Errorf("all_steps.yaml has no %s step", name)
 		}
@@ -224,7 +227,7 @@ func TestEveryStepKindCovered(t *testing.T) {
 }
 
 // stepName names a step's action.
-func stepName(s sim.Step) string { return s.Kind() }
+func stepName(s scenario.Step) string { return s.Kind().String() }
 
 const okScenario = `name: %s
 budgets:

@@ -1,30 +1,54 @@
 package harness
 
 import (
+	"context"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 )
 
-// Run loads the scenario file at path and runs it on the native host as a
-// subtest named after the scenario. A load error or a failed run fails the
-// subtest with the same report `ffsim run` prints.
-func Run(t *testing.T, path string) {
+// Option configures [Run] and [RunDir].
+type Option func(*runConfig)
+
+type runConfig struct {
+	host sim.Host
+	opts sim.Options
+}
+
+// WithHost runs the scenarios on h (default: [sim.Native]). The caller
+// owns h and closes it.
+func WithHost(h sim.Host) Option { return func(c *runConfig) { c.host = h } }
+
+// WithSeed runs every scenario with seed instead of its own.
+func WithSeed(seed uint64) Option { return func(c *runConfig) { c.opts.Seed = &seed } }
+
+func newRunConfig(opts []Option) runConfig {
+	c := runConfig{host: sim.Native()}
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// Run loads the scenario file at path and runs it as a subtest named after
+// the scenario. A load error or a failed run fails the test with the same
+// report `ffsim run` prints.
+func Run(t *testing.T, path string, opts ...Option) {
 	t.Helper()
 	sc, err := Load(path)
 	if err != nil {
 		t.Fatalf("%v", err)
 	}
-	runOne(t, sc)
+	runOne(t, sc, newRunConfig(opts))
 }
 
-// RunDir runs every scenario file in dir (non-recursive, *.yaml and *.yml)
-// as subtests. The whole directory is validated first: one malformed file
-// fails the test before anything runs.
-func RunDir(t *testing.T, dir string) {
+// RunDir runs every scenario file in dir (*.yaml and *.yml, not its
+// subdirectories) as subtests. The whole directory is validated first: one
+// malformed file fails the test before anything runs.
+func RunDir(t *testing.T, dir string, opts ...Option) {
 	t.Helper()
 	scs, err := LoadPaths([]string{dir})
 	if err != nil {
@@ -33,15 +57,16 @@ func RunDir(t *testing.T, dir string) {
 	if len(scs) == 0 {
 		t.Fatalf("no scenario files in %s", dir)
 	}
+	c := newRunConfig(opts)
 	for _, sc := range scs {
-		runOne(t, sc)
+		runOne(t, sc, c)
 	}
 }
 
-func runOne(t *testing.T, sc *sim.Scenario) {
+func runOne(t *testing.T, sc *scenario.Scenario, c runConfig) {
 	t.Helper()
 	t.Run(sc.Name, func(t *testing.T) {
-		res := sim.Run(sc, sim.Options{})
+		res := c.host.Run(context.Background(), sc, c.opts)
 		if res.Status != sim.Pass {
 			var b strings.Builder
 			WriteFailure(&b, res, 12)
@@ -58,69 +83,4 @@ func ReplayCommand(res *sim.Result) string {
 		cmd += " --host wasm"
 	}
 	return cmd
-}
-
-// WriteFailure writes the report of a failed run: where, expected vs actual,
-// the seed and how to replay it, and the last tail trace events.
-func WriteFailure(w io.Writer, res *sim.Result, tail int) {
-	f := res.Failure
-	if f == nil {
-		return
-	}
-	fmt.Fprintf(w, "FAIL %s (%s)\n", res.Name, res.File)
-	where := f.Pos.String()
-	if f.Step != "" {
-		where += " (" + f.Step + ")"
-	}
-	fmt.Fprintf(w, "  at %s: %s\n", where, f.Message)
-	if f.Expected != "" || f.Actual != "" {
-		fmt.Fprintf(w, "    expected: %s\n", f.Expected)
-		fmt.Fprintf(w, "    actual:   %s\n", f.Actual)
-	}
-	fmt.Fprintf(w, "  seed %d on the %s host; replay with:\n    %s\n", res.Seed, res.Host, ReplayCommand(res))
-	if tail > 0 && len(res.Trace) > 0 {
-		from := max(0, len(res.Trace)-tail)
-		fmt.Fprintf(w, "  last %d trace events:\n", len(res.Trace)-from)
-		for _, e := range res.Trace[from:] {
-			fmt.Fprintf(w, "    %s\n", FormatEvent(e))
-		}
-	}
-}
-
-// FormatEvent renders one trace event on one line.
-func FormatEvent(e sim.Event) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-10s %-18s", e.T, e.Kind)
-	add := func(k, v string) { fmt.Fprintf(&b, " %s=%s", k, v) }
-	if e.Source != "" {
-		add("src", e.Source)
-	}
-	if e.Step != "" {
-		add("step", e.Step)
-	}
-	if e.Line != 0 {
-		add("line", fmt.Sprint(e.Line))
-	}
-	if e.Tick != 0 {
-		add("tick", fmt.Sprint(e.Tick))
-	}
-	if e.Budget != "" {
-		add("budget", e.Budget)
-	}
-	if e.Report != nil {
-		add("report", fmt.Sprintf("{processed: %d, errors: %d}", e.Report.Processed, e.Report.Errors))
-	}
-	if e.Count != nil {
-		add("count", fmt.Sprint(*e.Count))
-	}
-	if e.OK != nil {
-		add("ok", fmt.Sprint(*e.OK))
-	}
-	if e.Err != "" {
-		add("err", fmt.Sprintf("%q", e.Err))
-	}
-	if e.Detail != "" {
-		add("detail", fmt.Sprintf("%q", e.Detail))
-	}
-	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -237,18 +238,18 @@ func TestSchemaShape(t *testing.T) {
 
 	step := root["$defs"].(map[string]any)["Step"].(map[string]any)
 	branches := step["oneOf"].([]any)
-	if len(branches) != len(stepKinds) {
-		t.Fatalf("Step has %d branches, want %d", len(branches), len(stepKinds))
+	if len(branches) != len(scenario.Kinds()) {
+		t.Fatalf("Step has %d branches, want %d", len(branches), len(scenario.Kinds()))
 	}
 	for i, b := range branches {
 		b := b.(map[string]any)
-		k := stepKinds[i]
-		if req := b["required"].([]any); len(req) != 1 || req[0] != k.name {
-			t.Errorf("branch %d requires %v, want [%s]", i, req, k.name)
+		k := scenario.Kinds()[i]
+		if req := b["required"].([]any); len(req) != 1 || req[0] != k.String() {
+			t.Errorf("branch %d requires %v, want [%s]", i, req, k)
 		}
 		_, hasExpect := b["properties"].(map[string]any)["expect"]
-		if hasExpect != (k.expect != nil) {
-			t.Errorf("branch %s: expect property present = %v, want %v", k.name, hasExpect, k.expect != nil)
+		if hasExpect != (k.Info().Expect != nil) {
+			t.Errorf("branch %s: expect property present = %v, want %v", k, hasExpect, k.Info().Expect != nil)
 		}
 	}
 }

@@ -38,8 +38,19 @@ import (
 
 	"github.com/benbjohnson/clock"
 	"github.com/ffsim/ffsim/reconcilers"
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/sim/wasmhost"
 )
+
+// testWasmConfig is the wasm host configuration of the benchmarks: the
+// default, with FFSIM_TEST_CACHE as the cache directory when set.
+func testWasmConfig() wasmhost.Config {
+	if d := os.Getenv("FFSIM_TEST_CACHE"); d != "" {
+		return wasmhost.NewConfig().WithCacheDir(d)
+	}
+	return wasmhost.NewConfig()
+}
 
 const (
 	soakBudgets       = 100
@@ -131,34 +142,34 @@ func openSoakStore(tb testing.TB, clk reconcilers.Clock) *reconcilers.Store {
 // concurrently step, so the per-step invariant check runs once for all 100
 // reports rather than 100 times), spawn, advance span, and a check that the
 // ticks and resets happened.
-func soakScenario(span time.Duration) *sim.Scenario {
-	sc := &sim.Scenario{
+func soakScenario(span time.Duration) *scenario.Scenario {
+	sc := &scenario.Scenario{
 		Name:       "bench soak",
 		File:       "bench_soak.yaml",
-		Start:      sim.DefaultStart,
+		Start:      scenario.DefaultStart,
 		Seed:       1,
-		Supervisor: sim.Supervisor{BudgetResetInterval: soakCadence},
+		Supervisor: scenario.Supervisor{BudgetResetInterval: soakCadence},
 	}
-	var reports []sim.Step
+	var reports []scenario.Step
 	for i := range soakBudgets {
 		s := soakSpec(i)
-		sc.Budgets = append(sc.Budgets, sim.Budget{
-			ID: s.ID, ScopeType: s.Scope.Type, ScopeID: s.Scope.ID, EnforcementMode: s.EnforcementMode,
+		sc.Budgets = append(sc.Budgets, scenario.Budget{
+			ID: s.ID, Scope: scenario.Scope{Type: s.Scope.Type, ID: s.Scope.ID}, EnforcementMode: s.EnforcementMode,
 			OnHardLimit: s.OnHardLimit, OnSoftLimit: s.OnSoftLimit, ResetInterval: s.ResetInterval,
-			Dimensions: []sim.Dimension{{Name: "tokens", Hard: s.HardLimits[0], Soft: s.SoftLimits[0]}},
+			Dimensions: map[string]scenario.Limits{"tokens": {Hard: s.HardLimits[0], Soft: s.SoftLimits[0]}},
 		})
-		reports = append(reports, sim.Step{Pos: sim.Pos{Line: 2}, ReportUsage: &sim.ReportUsageStep{
+		reports = append(reports, scenario.Step{Pos: scenario.Pos{Line: 2}, ReportUsage: &scenario.ReportUsageStep{
 			Budget: s.ID, Usage: map[string]int64{"tokens": soakUsage}}})
 	}
 	ticks, resets, zero, grace := soakTicks(span), soakResets(span), 0, time.Second
-	sc.Steps = []sim.Step{
-		{Pos: sim.Pos{Line: 1}, Concurrently: reports},
-		{Pos: sim.Pos{Line: 3}, Spawn: &sim.SpawnStep{}},
-		{Pos: sim.Pos{Line: 4}, Advance: &span},
-		{Pos: sim.Pos{Line: 5}, ExpectTicks: []sim.TicksExpect{{Pos: sim.Pos{Line: 5}, Reconciler: "budget_reset",
+	sc.Steps = []scenario.Step{
+		{Pos: scenario.Pos{Line: 1}, Concurrently: reports},
+		{Pos: scenario.Pos{Line: 3}, Spawn: &scenario.SpawnStep{}},
+		{Pos: scenario.Pos{Line: 4}, Advance: &span},
+		{Pos: scenario.Pos{Line: 5}, ExpectTicks: []scenario.TicksExpect{{Pos: scenario.Pos{Line: 5}, Reconciler: "budget_reset",
 			Count: &ticks, Processed: &resets, Errors: &zero}}},
-		{Pos: sim.Pos{Line: 6}, Shutdown: &sim.ShutdownStep{Grace: grace},
-			Expect: &sim.Expect{Pos: sim.Pos{Line: 7}, AnyOf: []sim.StepOutcome{{TimedOut: &zero}}}},
+		{Pos: scenario.Pos{Line: 6}, Shutdown: &scenario.ShutdownStep{Grace: grace},
+			Expect: &scenario.Expect{Pos: scenario.Pos{Line: 7}, AnyOf: []scenario.Outcome{{TimedOut: &zero}}}},
 	}
 	return sc
 }
@@ -194,11 +205,11 @@ func BenchmarkRawScanTick(b *testing.B) {
 	ctx := context.Background()
 	ticks, want := soakTicks(rawSpan), soakResets(rawSpan)
 	for b.Loop() {
-		clk := &manualClock{now: sim.DefaultStart}
+		clk := &manualClock{now: scenario.DefaultStart}
 		st := openSoakStore(b, clk)
 		processed := 0
 		for i := 1; i <= ticks; i++ {
-			clk.now = sim.DefaultStart.Add(time.Duration(i) * soakCadence)
+			clk.now = scenario.DefaultStart.Add(time.Duration(i) * soakCadence)
 			rep, err := st.ScanTick(ctx, clk.now)
 			if err != nil || rep.Errors != 0 {
 				b.Fatalf("tick %d: %+v %v", i, rep, err)
@@ -221,7 +232,7 @@ func BenchmarkRawScanTick(b *testing.B) {
 func BenchmarkNativeSoak(b *testing.B) {
 	sc := soakScenario(nativeSpan)
 	for b.Loop() {
-		if res := sim.Run(sc, sim.Options{}); res.Status != sim.Pass {
+		if res := sim.Native().Run(context.Background(), sc, sim.Options{}); res.Status != sim.Pass {
 			b.Fatalf("%+v", res.Failure)
 		}
 	}
@@ -258,7 +269,7 @@ func BenchmarkMockClockSoak(b *testing.B) {
 	ticks, want := soakTicks(mockSpan), soakResets(mockSpan)
 	for b.Loop() {
 		mock := clock.NewMock()
-		mock.Set(sim.DefaultStart)
+		mock.Set(scenario.DefaultStart)
 		clk := &parkSignalClock{Mock: mock, parked: make(chan struct{}, 1)}
 		st := openSoakStore(b, mock)
 		finished := make(chan reconcilers.Event, 1)
@@ -445,11 +456,11 @@ func BenchmarkWasmSoak(b *testing.B) {
 		b.Skip("wasm host: skipped with -short (builds and compiles a wasip1 guest)")
 	}
 	ctx := context.Background()
-	h, err := sim.NewWasmHost(ctx, sim.WasmConfig{CacheDir: os.Getenv("FFSIM_TEST_CACHE")})
+	h, err := wasmhost.New(ctx, testWasmConfig())
 	if err != nil {
 		b.Fatalf("NewWasmHost: %v", err)
 	}
-	defer h.Close(ctx)
+	defer h.Close()
 	sc := soakScenario(wasmSpan)
 	for b.Loop() {
 		if res := h.Run(ctx, sc, sim.Options{}); res.Status != sim.Pass {

@@ -1,53 +1,30 @@
 package sim
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffsim/ffsim/internal/testscenarios"
+	"github.com/ffsim/ffsim/scenario"
 )
 
-func dur(d time.Duration) *time.Duration { return &d }
-func i64(v int64) *int64                 { return &v }
-func intp(v int) *int                    { return &v }
+func specExample() *scenario.Scenario { return testscenarios.SpecExample() }
 
-// specExample is SPEC §4's example scenario, built by hand.
-func specExample() *Scenario {
-	return &Scenario{
-		Name:       "budget resets on cadence",
-		File:       "example.yaml",
-		Start:      DefaultStart,
-		Seed:       7,
-		Supervisor: Supervisor{BudgetResetInterval: 5 * time.Second},
-		Budgets: []Budget{{
-			ID: "b1", ScopeType: "flow", ScopeID: "flow-1", EnforcementMode: "strict",
-			OnHardLimit: "fail", OnSoftLimit: "warn", ResetInterval: 10 * time.Second,
-			Dimensions: []Dimension{{Name: "tokens", Hard: 1000, Soft: 800}},
-		}},
-		Steps: []Step{
-			{Pos: Pos{Line: 17}, ReportUsage: &ReportUsageStep{Budget: "b1", Usage: map[string]int64{"tokens": 200}, DedupKey: "r1"},
-				Expect: &Expect{Pos: Pos{Line: 18}, AnyOf: []StepOutcome{{Result: "ok"}}}},
-			{Pos: Pos{Line: 19}, Spawn: &SpawnStep{}},
-			{Pos: Pos{Line: 20}, Advance: dur(9 * time.Second)},
-			{Pos: Pos{Line: 21}, ExpectBudget: []BudgetExpect{{Budget: "b1", Pos: Pos{Line: 21}, AnyOf: []BudgetState{{
-				Usage: map[string]int64{"tokens": 200}, NextResetAt: &Offset{At: 10 * time.Second}}}}}},
-			{Pos: Pos{Line: 22}, Advance: dur(time.Second)},
-			{Pos: Pos{Line: 23}, ExpectBudget: []BudgetExpect{{Budget: "b1", Pos: Pos{Line: 23}, AnyOf: []BudgetState{{
-				Usage: map[string]int64{"tokens": 0}, NextResetAt: &Offset{At: 20 * time.Second}, BreachCount: i64(0)}}}}},
-			{Pos: Pos{Line: 24}, Shutdown: &ShutdownStep{Grace: 2 * time.Second},
-				Expect: &Expect{Pos: Pos{Line: 25}, AnyOf: []StepOutcome{{TimedOut: intp(0)}}}},
-		},
-	}
+func run(sc *scenario.Scenario) *Result {
+	return Native().Run(context.Background(), sc, Options{})
 }
 
 func TestRunSpecExample(t *testing.T) {
-	res := Run(specExample(), Options{})
+	res := run(specExample())
 	if res.Status != Pass {
 		t.Fatalf("status %s: %+v\n%s", res.Status, res.Failure, dumpTrace(res.Trace))
 	}
 	if res.SimDuration != 10*time.Second {
 		t.Errorf("sim duration %v, want 10s", res.SimDuration)
 	}
-	again := Run(specExample(), Options{})
+	again := run(specExample())
 	if again.Digest != res.Digest {
 		t.Errorf("digest differs between runs: %s vs %s", res.Digest, again.Digest)
 	}
@@ -56,8 +33,8 @@ func TestRunSpecExample(t *testing.T) {
 // A wrong expectation must fail, naming its line (negative control).
 func TestRunWrongExpectationFails(t *testing.T) {
 	sc := specExample()
-	sc.Steps[5].ExpectBudget[0].AnyOf[0].NextResetAt = &Offset{At: 25 * time.Second}
-	res := Run(sc, Options{})
+	sc.Steps[5].ExpectBudget[0].AnyOf[0].NextResetAt = scenario.At(25 * time.Second)
+	res := run(sc)
 	if res.Status != Fail || res.Failure == nil {
 		t.Fatalf("status %s, want fail", res.Status)
 	}
@@ -66,10 +43,41 @@ func TestRunWrongExpectationFails(t *testing.T) {
 	}
 }
 
+// Misuse fails loudly: a hand-built step with two actions is refused before
+// anything runs, instead of running the first.
+func TestRunRefusesInvalidScenario(t *testing.T) {
+	sc := specExample()
+	sc.Steps[1].Close = &scenario.Empty{}
+	res := run(sc)
+	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, `steps[1] (line 19): step has 2 actions ("spawn", "close")`) {
+		t.Fatalf("status %s, failure %+v", res.Status, res.Failure)
+	}
+	if res.StepsRun != 0 || len(res.Trace) != 0 {
+		t.Errorf("ran %d steps (%d events) of an invalid scenario", res.StepsRun, len(res.Trace))
+	}
+}
+
+// A VirtualClock whose books miss a goroutine parked on it panics, saying
+// what to wire, instead of taking the busy world for an idle one.
+func TestVirtualClockWithoutObserverPanics(t *testing.T) {
+	vc := NewVirtualClock(scenario.DefaultStart)
+	// A wait registered by a goroutine the clock does not track (this one).
+	_, cancel := vc.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	defer func() {
+		r := recover()
+		if s, _ := r.(string); !strings.Contains(s, "VirtualClock.Observe") {
+			t.Errorf("recovered %v, want a panic naming VirtualClock.Observe", r)
+		}
+	}()
+	_ = vc.WaitIdle()
+	t.Fatal("WaitIdle returned with an untracked goroutine parked")
+}
+
 func dumpTrace(ev []Event) string {
 	var b strings.Builder
 	for _, e := range ev {
-		b.WriteString(e.T.String() + " " + e.Kind + " " + e.Source + " " + e.Step + " " + e.Detail + " " + e.Err + "\n")
+		b.WriteString(e.T.String() + " " + string(e.Kind) + " " + e.Source + " " + e.Step + " " + e.Detail + " " + e.Err + "\n")
 	}
 	return b.String()
 }

@@ -1,12 +1,14 @@
 package sim_test
 
 import (
+	"context"
 	"fmt"
 	"log"
 	"log/slog"
 	"time"
 
 	"github.com/ffsim/ffsim/reconcilers"
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 )
 
@@ -53,24 +55,24 @@ func ExampleVirtualClock() {
 }
 
 // Running a scenario built in Go on the native host.
-func ExampleRun() {
+func ExampleNative() {
 	interval := 10 * time.Second
-	sc := &sim.Scenario{
+	sc := &scenario.Scenario{
 		Name:       "resets on cadence",
-		Start:      sim.DefaultStart,
-		Supervisor: sim.Supervisor{BudgetResetInterval: 5 * time.Second},
-		Budgets: []sim.Budget{{
-			ID: "b1", ScopeType: "flow", ScopeID: "f", EnforcementMode: "strict",
-			OnHardLimit: "fail", OnSoftLimit: "warn", ResetInterval: interval,
-			Dimensions: []sim.Dimension{{Name: "tokens", Hard: 1000}},
+		Supervisor: scenario.Supervisor{BudgetResetInterval: 5 * time.Second},
+		Budgets: []scenario.Budget{{
+			ID: "b1", ResetInterval: interval,
+			Dimensions: map[string]scenario.Limits{"tokens": {Hard: 1000}},
 		}},
-		Steps: []sim.Step{
-			{Spawn: &sim.SpawnStep{}},
+		Steps: []scenario.Step{
+			{Spawn: &scenario.SpawnStep{}},
 			{Advance: &interval},
-			{ExpectBudget: []sim.BudgetExpect{{Budget: "b1", AnyOf: []sim.BudgetState{{NextResetAt: &sim.Offset{At: 20 * time.Second}}}}}},
+			{ExpectBudget: []scenario.BudgetExpect{{Budget: "b1", AnyOf: []scenario.BudgetState{{NextResetAt: scenario.At(20 * time.Second)}}}}},
 		},
 	}
-	res := sim.Run(sc, sim.Options{})
+	h := sim.Native()
+	defer h.Close()
+	res := h.Run(context.Background(), sc, sim.Options{})
 	fmt.Println(res.Status, res.SimDuration, res.StepsRun)
 	// Output: pass 10s 3
 }

@@ -2,7 +2,9 @@ package sim
 
 import (
 	"context"
+
 	"fmt"
+	"github.com/ffsim/ffsim/scenario"
 	"sort"
 	"strings"
 )
@@ -48,15 +50,11 @@ func (e *engine) books() (map[string]budgetBooks, error) {
 }
 
 // checkInvariants runs after every step, whatever the scenario says (SPEC §4).
-func (e *engine) checkInvariants(s *Step) error {
+func (e *engine) checkInvariants(s *scenario.Step) error {
 	if err := e.w.settle(); err != nil {
 		return e.wrap(s, err)
 	}
-	var problems []string
-	e.mu.Lock()
-	problems = append(problems, e.violations...)
-	e.violations = nil
-	e.mu.Unlock()
+	problems := e.tally.takeViolations()
 
 	cur, err := e.books()
 	if err != nil {
@@ -99,10 +97,10 @@ func (e *engine) checkInvariants(s *Step) error {
 	}
 	e.prev = cur
 	ok := len(problems) == 0
-	e.rec.add(Event{Kind: "invariant", Line: s.Pos.Line, OK: ptr(ok), Detail: strings.Join(problems, "; ")})
+	e.rec.add(Event{Kind: EvInvariant, Line: s.Pos.Line, OK: ptr(ok), Detail: strings.Join(problems, "; ")})
 	e.rec.flush()
 	if !ok {
-		return e.fail(s.Pos, stepKind(s), "invariant violated after this step: "+strings.Join(problems, "; "), "", "")
+		return e.fail(s.Pos, s.Kind().String(), "invariant violated after this step: "+strings.Join(problems, "; "), "", "")
 	}
 	return nil
 }

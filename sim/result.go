@@ -1,6 +1,10 @@
 package sim
 
-import "time"
+import (
+	"time"
+
+	"github.com/ffsim/ffsim/scenario"
+)
 
 // Status is a run's outcome.
 type Status string
@@ -12,6 +16,10 @@ const (
 	// Fail: an expectation or an invariant did not hold, or the run could
 	// not finish (deadlock, time limit, a step error).
 	Fail Status = "fail"
+	// Error: the host could not run the scenario at all (the wasm guest
+	// could not be built, timed out in wall-clock time or ran out of
+	// memory). It says nothing about the scenario; rerunning may pass.
+	Error Status = "error"
 )
 
 // Result is one scenario run's outcome.
@@ -37,7 +45,7 @@ type Result struct {
 // Failure says what went wrong and where.
 type Failure struct {
 	// Pos is the step or expectation that failed.
-	Pos Pos `json:"pos"`
+	Pos scenario.Pos `json:"pos"`
 	// Step is the failing step's kind.
 	Step     string `json:"step,omitempty"`
 	Message  string `json:"message"`

@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -92,7 +93,7 @@ func TestSoakLibraryDigests(t *testing.T) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for j := range jobs {
-				res := sim.Run(scs[j.sc], sim.Options{})
+				res := sim.Native().Run(context.Background(), scs[j.sc], sim.Options{})
 				mu.Lock()
 				v := &verdicts[j.sc]
 				v.digest[res.Digest]++
@@ -137,13 +138,13 @@ func TestNativeRunsLeaveNoGoroutines(t *testing.T) {
 	for _, sc := range scs {
 		t.Run(sc.Name, func(t *testing.T) {
 			ignore := goleak.IgnoreCurrent()
-			full := sim.Run(sc, sim.Options{})
+			full := sim.Native().Run(context.Background(), sc, sim.Options{})
 			if full.Status != sim.Pass {
 				t.Fatalf("%+v", full.Failure)
 			}
 			goleak.VerifyNone(t, ignore)
 			if half := full.SimDuration / 2; half > 0 {
-				cut := sim.Run(sc, sim.Options{MaxSimTime: half})
+				cut := sim.Native().Run(context.Background(), sc, sim.Options{MaxSimTime: half})
 				if cut.Status != sim.Fail || cut.Failure == nil {
 					t.Fatalf("cut at %v of %v and still passed", half, full.SimDuration)
 				}

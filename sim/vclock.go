@@ -46,11 +46,37 @@ type vtimer struct {
 	index    int // in the heap; -1 once fired or stopped
 }
 
-// NewVirtualClock returns a clock reading start. Simulated time may run
-// 400 days past start; the world must become idle within 30 s of wall time
-// after every event (a safety net: it never decides an outcome).
-func NewVirtualClock(start time.Time) *VirtualClock {
-	c := &VirtualClock{now: start, limit: start.Add(400 * 24 * time.Hour), stall: 30 * time.Second, onIdle: func() {}}
+// ClockOption configures a [VirtualClock].
+type ClockOption func(*VirtualClock)
+
+// WithMaxSimTime lets simulated time run at most d past the clock's start
+// (default [DefaultMaxSimTime]); advancing further is an error, so a run
+// waiting for something that never happens fails instead of hanging.
+func WithMaxSimTime(d time.Duration) ClockOption {
+	return func(c *VirtualClock) { c.limit = c.now.Add(d) }
+}
+
+// WithStallTimeout sets the wall-clock time the clock waits for the world to
+// become idle after an event before reporting an error (default
+// [DefaultStallTimeout]). It is a safety net for a goroutine that blocks
+// outside the clock or spins; it never decides an outcome.
+func WithStallTimeout(d time.Duration) ClockOption {
+	return func(c *VirtualClock) { c.stall = d }
+}
+
+// NewVirtualClock returns a clock reading start.
+//
+// The clock must see every goroutine that waits on it: pass
+// [VirtualClock.Observe] to reconcilers.WithObserver (or call it from your
+// observer) so the supervisor's tasks are counted, and start goroutines of
+// your own that wait on the clock with [VirtualClock.Go]. A wait by a
+// goroutine it does not track makes it panic, saying so, rather than take
+// a busy world for an idle one.
+func NewVirtualClock(start time.Time, opts ...ClockOption) *VirtualClock {
+	c := &VirtualClock{now: start, limit: start.Add(DefaultMaxSimTime), stall: DefaultStallTimeout, onIdle: func() {}}
+	for _, o := range opts {
+		o(c)
+	}
 	c.wake = sync.NewCond(&c.mu)
 	return c
 }
@@ -174,17 +200,28 @@ func (c *VirtualClock) WithTimeout(parent context.Context, d time.Duration) (con
 func (c *VirtualClock) addAlive(n int) {
 	c.mu.Lock()
 	c.alive += n
+	if c.alive < 0 {
+		c.mu.Unlock()
+		panic("sim: VirtualClock: more exits than starts: an EventExited was observed for a task whose EventSpawned was not")
+	}
 	c.wake.Broadcast()
 	c.mu.Unlock()
 }
 
 // running is the number of tracked goroutines not parked. Callers hold mu.
+// More goroutines parked than tracked means a goroutine the clock was never
+// told about waits on it: the books are wrong and "idle" would be a guess.
 func (c *VirtualClock) running() int {
 	parked := 0
 	for _, t := range c.timers {
 		if t.parent.Err() == nil {
 			parked++
 		}
+	}
+	if n := c.alive - parked; n < 0 {
+		panic(fmt.Sprintf("sim: VirtualClock: %d goroutine(s) wait on the clock but only %d are tracked; "+
+			"pass VirtualClock.Observe to reconcilers.WithObserver (or call it from your observer) "+
+			"and start your own goroutines that wait on the clock with VirtualClock.Go", parked, c.alive))
 	}
 	return c.alive - parked
 }
@@ -198,7 +235,7 @@ var errStalled = errors.New("the world never became idle")
 func (c *VirtualClock) waitIdle(stall time.Duration) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.running() <= 0 {
+	if c.running() == 0 {
 		return nil
 	}
 	c.stalled = false

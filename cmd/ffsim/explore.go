@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/ffsim/ffsim/harness"
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -68,20 +69,20 @@ func parseShard(s string) (k, m uint64, err error) {
 }
 
 type job struct {
-	sc   *sim.Scenario
+	sc   *scenario.Scenario
 	seed uint64
 }
 
-func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint64) error {
+func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m uint64) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	r, err := newRunner(ctx, f.host)
+	h, err := openHost(ctx, f.host, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	defer r.close(ctx)
+	defer h.Close()
 
 	var jobs []job
 	for _, sc := range scs {
@@ -101,7 +102,7 @@ func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint
 			defer wg.Done()
 			for i := range next {
 				seed := jobs[i].seed
-				results[i] = r.run(ctx, jobs[i].sc, sim.Options{Seed: &seed})
+				results[i] = h.Run(ctx, jobs[i].sc, sim.Options{Seed: &seed})
 				prog.done(results[i].Status != sim.Pass)
 			}
 		}()
@@ -114,7 +115,7 @@ func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint
 	prog.finish()
 
 	out := cmd.OutOrStdout()
-	failed := 0
+	failed, errored := 0, 0
 	type summary struct {
 		runs, fails int
 		digests     map[string]bool
@@ -130,7 +131,11 @@ func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint
 		}
 		s.runs++
 		s.digests[res.Digest] = true
-		if res.Status != sim.Pass {
+		switch res.Status {
+		case sim.Error:
+			errored++
+			harness.WriteFailure(out, res, 0)
+		case sim.Fail:
 			s.fails++
 			failed++
 			fmt.Fprintf(out, "FAIL %s seed %d: %s: %s\n    %s\n", res.File, res.Seed, res.Failure.Pos, res.Failure.Message, harness.ReplayCommand(res))
@@ -146,12 +151,13 @@ func explore(cmd *cobra.Command, scs []*sim.Scenario, f *exploreFlags, k, m uint
 			return err
 		}
 	}
-	if w, ok := r.(wasmRunner); ok {
-		fmt.Fprintf(out, "wasm guest %s: a seed replays the same interleaving only with this guest (the same source tree)\n", w.h.Info().GuestKey)
+	if h.replayNote != "" {
+		fmt.Fprintln(out, h.replayNote)
 	}
-	fmt.Fprintf(out, "%d passed, %d failed\n", len(results)-failed, failed)
-	if failed > 0 {
-		return errFailed
+	fmt.Fprintf(out, "%d passed, %d failed", len(results)-failed-errored, failed)
+	if errored > 0 {
+		fmt.Fprintf(out, ", %d could not run", errored)
 	}
-	return nil
+	fmt.Fprintln(out)
+	return verdict(failed, errored)
 }

@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	"github.com/ffsim/ffsim/harness"
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/scenarios"
-	"github.com/ffsim/ffsim/sim"
 )
 
 // loadScenarios loads the given paths, or the embedded library when there
 // are none. Any invalid file is an exit-2 error and nothing runs.
-func loadScenarios(paths []string) ([]*sim.Scenario, error) {
-	var scs []*sim.Scenario
+func loadScenarios(paths []string) ([]*scenario.Scenario, error) {
+	var scs []*scenario.Scenario
 	var err error
 	if len(paths) == 0 {
 		scs, err = harness.LoadFS(prefixFS{scenarios.FS, scenarios.Dir}, scenarios.Dir)

@@ -8,7 +8,8 @@
 //	ffsim schema
 //	ffsim list
 //
-// Exit codes: 0 all passed, 1 a scenario failed, 2 invalid input or usage.
+// Exit codes: 0 all passed, 1 a scenario failed, 2 invalid input or usage,
+// 3 the host could not run a scenario.
 package main
 
 import (
@@ -24,6 +25,10 @@ import (
 const (
 	exitFail    = 1
 	exitInvalid = 2
+	// exitHost: the host could not run a scenario (the wasm guest could not
+	// be built or compiled, timed out or ran out of memory): not the
+	// scenario's fault.
+	exitHost = 3
 )
 
 // exitError carries an exit code out of a command.
@@ -44,6 +49,10 @@ func invalidErr(err error) error { return &exitError{code: exitInvalid, err: err
 // already printed.
 var errFailed = &exitError{code: exitFail, err: errors.New("some scenarios failed")}
 
+// errHost reports that the host could not run some scenarios; the details
+// are already printed.
+var errHost = &exitError{code: exitHost, err: errors.New("the host could not run some scenarios")}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -61,7 +70,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee != errFailed {
+		if ee != errFailed && ee != errHost {
 			fmt.Fprintln(stderr, "ffsim:", ee.err)
 		}
 		return ee.code

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 	"github.com/spf13/cobra"
 )
@@ -25,29 +26,6 @@ func (h *hostFlags) seedOpt(cmd *cobra.Command) *uint64 {
 		return &s
 	}
 	return nil
-}
-
-// runner runs one scenario on the chosen host.
-type runner interface {
-	run(ctx context.Context, sc *sim.Scenario, opts sim.Options) *sim.Result
-	close(ctx context.Context) error
-}
-
-type nativeRunner struct{}
-
-func (nativeRunner) run(_ context.Context, sc *sim.Scenario, opts sim.Options) *sim.Result {
-	return sim.Run(sc, opts)
-}
-func (nativeRunner) close(context.Context) error { return nil }
-
-func newRunner(ctx context.Context, host string) (runner, error) {
-	switch host {
-	case sim.HostNative:
-		return nativeRunner{}, nil
-	case sim.HostWasm:
-		return newWasmRunner(ctx)
-	}
-	return nil, invalid("unknown host %q: want native or wasm", host)
 }
 
 func newRunCmd() *cobra.Command {
@@ -92,24 +70,27 @@ func newRunningCmd(cmd *cobra.Command, check func(*cobra.Command) error) *cobra.
 	return cmd
 }
 
-func runAll(cmd *cobra.Command, scs []*sim.Scenario, hf *hostFlags, out *outputs) error {
+func runAll(cmd *cobra.Command, scs []*scenario.Scenario, hf *hostFlags, out *outputs) error {
 	ctx := cmd.Context()
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	r, err := newRunner(ctx, hf.host)
+	h, err := openHost(ctx, hf.host, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}
-	defer r.close(ctx)
+	defer h.Close()
 	opts := sim.Options{Seed: hf.seedOpt(cmd)}
 	var results []*sim.Result
-	failed := 0
+	failed, errored := 0, 0
 	for _, sc := range scs {
-		res := r.run(ctx, sc, opts)
+		res := h.Run(ctx, sc, opts)
 		results = append(results, res)
-		if res.Status != sim.Pass {
+		switch res.Status {
+		case sim.Fail:
 			failed++
+		case sim.Error:
+			errored++
 		}
 		if err := out.result(cmd.OutOrStdout(), cmd.ErrOrStderr(), res); err != nil {
 			return err
@@ -119,9 +100,23 @@ func runAll(cmd *cobra.Command, scs []*sim.Scenario, hf *hostFlags, out *outputs
 		return err
 	}
 	if !out.json {
-		fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed\n", len(results)-failed, failed)
+		fmt.Fprintf(cmd.OutOrStdout(), "%d passed, %d failed", len(results)-failed-errored, failed)
+		if errored > 0 {
+			fmt.Fprintf(cmd.OutOrStdout(), ", %d could not run", errored)
+		}
+		fmt.Fprintln(cmd.OutOrStdout())
 	}
-	if failed > 0 {
+	return verdict(failed, errored)
+}
+
+// verdict is the exit of a command that ran scenarios: a scenario that
+// failed is exit 1, a host that could not run one is exit 3 (and wins: the
+// failures it hides may be its own).
+func verdict(failed, errored int) error {
+	switch {
+	case errored > 0:
+		return errHost
+	case failed > 0:
 		return errFailed
 	}
 	return nil

@@ -1,15 +1,19 @@
+//go:build wasip1
+
 // Command wasmguest is the ffsim wasm guest: it runs one scenario with
-// [sim.RunOnRealClock] inside a GOOS=wasip1 module whose clocks, sleep and
-// randomness the host ([sim.WasmHost]) provides, and writes the
+// [sim.RunGuest] inside a GOOS=wasip1 module whose clocks, sleep and
+// randomness the host (package sim/wasmhost) provides, and writes the
 // [sim.Result] as JSON to stdout.
 //
 // Usage (the host supplies these; nobody runs the guest by hand):
 //
 //	wasmguest [-scenario /scenario.json] [-seed N] [-max-sim-time D]
 //
-// A scenario that fails is still exit status 0 with "status": "fail" in the
-// result; a non-zero exit means the guest itself could not run (bad input,
-// a panic, a deadlock detected by the Go runtime).
+// A scenario that fails is still exit status 0, with "status": "fail" in
+// the result, and so is a panic in the engine's goroutine, which becomes a
+// failed result naming it. A non-zero exit means the guest itself could
+// not run: 3 for bad input, 2 for what the Go runtime stops on its own (a
+// deadlock, running out of memory, a panic in another goroutine).
 //
 // FFSIM_GUEST_SELFTEST, for the host's tests only, replaces the run with a
 // misbehaving guest: "deadlock" blocks every goroutine with no timer pending
@@ -20,24 +24,26 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"time"
 
+	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 )
 
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "ffsim guest:", err)
-		os.Exit(1)
+		os.Exit(3)
 	}
 }
 
 func run() error {
-	scenario := flag.String("scenario", "/scenario.json", "path of the scenario JSON")
+	path := flag.String("scenario", "/scenario.json", "path of the scenario JSON")
 	seed := flag.Uint64("seed", 0, "seed (overrides the scenario's when -seed is given)")
 	maxSim := flag.Duration("max-sim-time", 0, "simulated-time limit (0: the engine's default)")
 	flag.Parse()
@@ -46,13 +52,13 @@ func run() error {
 		return fmt.Errorf("selftest %q returned", os.Getenv("FFSIM_GUEST_SELFTEST"))
 	}
 
-	data, err := os.ReadFile(*scenario)
+	data, err := os.ReadFile(*path)
 	if err != nil {
 		return err
 	}
-	var sc sim.Scenario
+	var sc scenario.Scenario
 	if err := json.Unmarshal(data, &sc); err != nil {
-		return fmt.Errorf("decoding %s: %w", *scenario, err)
+		return fmt.Errorf("decoding %s: %w", *path, err)
 	}
 	opts := sim.Options{MaxSimTime: *maxSim}
 	flag.Visit(func(f *flag.Flag) {
@@ -60,9 +66,23 @@ func run() error {
 			opts.Seed = seed
 		}
 	})
-	res := sim.RunOnRealClock(&sc, opts)
-	enc := json.NewEncoder(os.Stdout)
-	return enc.Encode(res)
+	res := runGuarded(&sc, opts)
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// runGuarded runs the scenario, turning a panic in this goroutine into a
+// failed result: a panic in the system under test is a finding, which the
+// host must report with its seed like any other failure.
+func runGuarded(sc *scenario.Scenario, opts sim.Options) (res *sim.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = &sim.Result{
+				Name: sc.Name, File: sc.File, Host: sim.HostWasm, Seed: opts.SeedFor(sc), Status: sim.Fail,
+				Failure: &sim.Failure{Pos: scenario.Pos{File: sc.File}, Message: fmt.Sprintf("panic: %v", r)},
+			}
+		}
+	}()
+	return sim.RunGuest(context.Background(), sc, opts)
 }
 
 // sink keeps the "oom" selftest's allocations alive.

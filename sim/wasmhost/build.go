@@ -1,4 +1,4 @@
-package sim
+package wasmhost
 
 import (
 	"bufio"
@@ -50,7 +50,7 @@ func findModuleDir(dir string) (string, error) {
 		}
 		d = parent
 	}
-	return "", fmt.Errorf("wasm host: no go.mod for module %s in %s or any parent: the wasm host builds its guest from the ffsim source with a Go toolchain, so run it inside an ffsim checkout or set WasmConfig.ModuleDir", ffsimModule, dir)
+	return "", fmt.Errorf("wasm host: no go.mod for module %s in %s or any parent: the wasm host builds its guest from the ffsim source with a Go toolchain, so run it inside an ffsim checkout or set Config.WithModuleDir", ffsimModule, dir)
 }
 
 // readModulePath returns the module path a go.mod declares.
@@ -85,6 +85,15 @@ func readModulePath(gomod string) (string, error) {
 // guestEnv is the environment of go list and go build for the guest.
 func guestEnv() []string {
 	return append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+}
+
+// lookGo finds the go command the guest is built with.
+func lookGo() (string, error) {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return "", fmt.Errorf("wasm host: no Go toolchain: the wasm host builds its guest from the ffsim source with go build: %w", err)
+	}
+	return goBin, nil
 }
 
 // goTool runs the go command in dir and returns its stdout.

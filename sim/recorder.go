@@ -1,41 +1,10 @@
 package sim
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/ffsim/ffsim/reconcilers"
 )
-
-// Event is one entry of a run's trace.
-type Event struct {
-	// T is the simulated time since the scenario start.
-	T time.Duration `json:"t"`
-	// Kind is what happened: step, tick_started, tick_finished,
-	// reset_zeroed, spawned, shutdown_requested, aborted, exited,
-	// shutdown_returned, fault, expect, invariant.
-	Kind string `json:"kind"`
-	// Source is the reconciler the event belongs to; empty for the
-	// scenario driver and the supervisor itself.
-	Source string `json:"src,omitempty"`
-	// Line is the scenario line of the step or expectation.
-	Line int `json:"line,omitempty"`
-	// Step is the step's kind (step, fault and expect events).
-	Step   string              `json:"step,omitempty"`
-	Tick   int                 `json:"tick,omitempty"`
-	Budget string              `json:"budget,omitempty"`
-	Report *reconcilers.Report `json:"report,omitempty"`
-	Count  *int                `json:"count,omitempty"`
-	Err    string              `json:"err,omitempty"`
-	// Detail is free text: a fault's parameters, an expectation's outcome.
-	Detail string `json:"detail,omitempty"`
-	// OK is set on expect and invariant events.
-	OK *bool `json:"ok,omitempty"`
-}
 
 // recorder collects the trace. On the native host, events that happen at
 // one idle-to-idle instant may come from goroutines that run at the same
@@ -112,15 +81,4 @@ func (r *recorder) stop() []Event {
 	}
 	r.events = nil
 	return out
-}
-
-// Digest is the SHA-256 of the trace's canonical encoding: one JSON object
-// per event, fields in declaration order, each followed by a newline.
-func Digest(events []Event) string {
-	h := sha256.New()
-	enc := json.NewEncoder(h)
-	for _, e := range events {
-		_ = enc.Encode(e) // writing to a hash cannot fail
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }

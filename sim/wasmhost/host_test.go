@@ -1,9 +1,12 @@
-package sim
+package wasmhost
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/ffsim/ffsim/internal/testscenarios"
+	"github.com/ffsim/ffsim/scenario"
+	"github.com/ffsim/ffsim/sim"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,28 +23,44 @@ import (
 
 var (
 	wasmOnce sync.Once
-	wasmHost *WasmHost
+	wasmHost *Host
 	wasmErr  error
-	wasmNew  time.Duration // wall time of NewWasmHost in this process
+	wasmNew  time.Duration // wall time of New in this process
 )
 
-func testWasmHost(t testing.TB) *WasmHost {
+// testConfig is the tests' configuration: the default, with
+// FFSIM_TEST_CACHE as the cache directory when set.
+func testConfig() Config {
+	if d := os.Getenv("FFSIM_TEST_CACHE"); d != "" {
+		return NewConfig().WithCacheDir(d)
+	}
+	return NewConfig()
+}
+
+func specExample() *scenario.Scenario  { return testscenarios.SpecExample() }
+func racyShutdown() *scenario.Scenario { return testscenarios.RacyShutdown() }
+
+func runNative(sc *scenario.Scenario) *sim.Result {
+	return sim.Native().Run(context.Background(), sc, sim.Options{})
+}
+
+func testWasmHost(t testing.TB) *Host {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("wasm host: skipped with -short (builds and compiles a wasip1 guest)")
 	}
 	wasmOnce.Do(func() {
 		t0 := time.Now()
-		wasmHost, wasmErr = NewWasmHost(context.Background(), WasmConfig{CacheDir: os.Getenv("FFSIM_TEST_CACHE")})
+		wasmHost, wasmErr = New(context.Background(), testConfig())
 		wasmNew = time.Since(t0)
 	})
 	if wasmErr != nil {
-		t.Fatalf("NewWasmHost: %v", wasmErr)
+		t.Fatalf("New: %v", wasmErr)
 	}
 	return wasmHost
 }
 
-func logWasmInfo(t testing.TB, h *WasmHost) {
+func logWasmInfo(t testing.TB, h *Host) {
 	i := h.Info()
 	t.Logf("wasm host ready in %v: guest %s (%.1f MB), built=%v key=%v build=%v compile=%v",
 		wasmNew.Round(time.Millisecond), filepath.Base(i.GuestPath), float64(i.GuestSize)/1e6, i.Built,
@@ -49,9 +68,9 @@ func logWasmInfo(t testing.TB, h *WasmHost) {
 }
 
 // forSeeds runs sc once per seed on h, two runs at a time.
-func forSeeds(t *testing.T, h *WasmHost, sc *Scenario, seeds []uint64, env []string) []*Result {
+func forSeeds(t *testing.T, h *Host, sc *scenario.Scenario, seeds []uint64, env []string) []*sim.Result {
 	t.Helper()
-	out := make([]*Result, len(seeds))
+	out := make([]*sim.Result, len(seeds))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
 	var wg sync.WaitGroup
 	for i, s := range seeds {
@@ -60,7 +79,7 @@ func forSeeds(t *testing.T, h *WasmHost, sc *Scenario, seeds []uint64, env []str
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			out[i] = h.run(context.Background(), sc, Options{Seed: &s}, env)
+			out[i] = h.run(context.Background(), sc, sim.Options{Seed: &s}, env)
 		}()
 	}
 	wg.Wait()
@@ -75,9 +94,9 @@ func seedRange(from, n uint64) []uint64 {
 	return s
 }
 
-func mustPass(t *testing.T, res *Result) {
+func mustPass(t *testing.T, res *sim.Result) {
 	t.Helper()
-	if res.Status != Pass {
+	if res.Status != sim.Pass {
 		t.Fatalf("seed %d: status %s: %+v\n%s", res.Seed, res.Status, res.Failure, dumpTrace(res.Trace))
 	}
 }
@@ -88,16 +107,16 @@ func TestWasmSpecExample(t *testing.T) {
 	h := testWasmHost(t)
 	logWasmInfo(t, h)
 	t0 := time.Now()
-	res := h.Run(context.Background(), specExample(), Options{})
+	res := h.Run(context.Background(), specExample(), sim.Options{})
 	t.Logf("one wasm run of the spec example: %v", time.Since(t0).Round(time.Millisecond))
 	mustPass(t, res)
-	if res.Host != HostWasm {
-		t.Errorf("host %q, want %q", res.Host, HostWasm)
+	if res.Host != sim.HostWasm {
+		t.Errorf("host %q, want %q", res.Host, sim.HostWasm)
 	}
 	if res.SimDuration != 10*time.Second {
 		t.Errorf("sim duration %v, want 10s", res.SimDuration)
 	}
-	native := Run(specExample(), Options{})
+	native := runNative(specExample())
 	mustPass(t, native)
 	if !reflect.DeepEqual(res.Final, native.Final) {
 		t.Errorf("final state differs:\nwasm:   %s\nnative: %s", jsonString(res.Final), jsonString(native.Final))
@@ -112,7 +131,7 @@ func jsonString(v any) string {
 // SPEC §5: same seed, byte-identical trace — 10 runs, two at a time.
 func TestWasmSameSeedSameDigest(t *testing.T) {
 	h := testWasmHost(t)
-	for _, sc := range []*Scenario{specExample(), racyShutdown()} {
+	for _, sc := range []*scenario.Scenario{specExample(), racyShutdown()} {
 		seeds := make([]uint64, 10)
 		for i := range seeds {
 			seeds[i] = 3
@@ -128,57 +147,12 @@ func TestWasmSameSeedSameDigest(t *testing.T) {
 	}
 }
 
-// racyShutdown is S5's tie: tick 1 of budget_reset starts at t=5s and
-// sleeps 2s inside its reset transaction; Shutdown(grace 2s) is issued at
-// t=5s, so the task's commit and exit land on the grace deadline, t=7s,
-// exactly. Whether it counts as drained (0) or aborted (1), and whether an
-// aborted tick's reset was committed or rolled back, is the runtime's
-// choice: on the wasm host, the seed's. A second due budget gives the tick
-// a scheduling point after the first commit.
-func racyShutdown() *Scenario {
-	budget := func(id string) Budget {
-		return Budget{ID: id, ScopeType: "flow", ScopeID: "f-" + id, EnforcementMode: "strict",
-			OnHardLimit: "fail", OnSoftLimit: "warn", ResetInterval: 5 * time.Second,
-			Dimensions: []Dimension{{Name: "tokens", Hard: 1000}}}
-	}
-	report := func(line int, id string) Step {
-		return Step{Pos: Pos{Line: line}, ReportUsage: &ReportUsageStep{Budget: id, Usage: map[string]int64{"tokens": 100}},
-			Expect: &Expect{Pos: Pos{Line: line}, AnyOf: []StepOutcome{{Result: "ok"}}}}
-	}
-	either := func(line int, id string) Step {
-		return Step{Pos: Pos{Line: line}, ExpectBudget: []BudgetExpect{{Budget: id, Pos: Pos{Line: line}, AnyOf: []BudgetState{
-			{Usage: map[string]int64{"tokens": 0}, NextResetAt: &Offset{At: 10 * time.Second}},
-			{Usage: map[string]int64{"tokens": 100}, NextResetAt: &Offset{At: 5 * time.Second}},
-		}}}}
-	}
-	return &Scenario{
-		Name:       "shutdown grace deadline lands on a slow tick's commit",
-		File:       "racy.yaml",
-		Start:      DefaultStart,
-		Seed:       1,
-		Supervisor: Supervisor{BudgetResetInterval: 5 * time.Second},
-		Budgets:    []Budget{budget("b1"), budget("b2")},
-		Steps: []Step{
-			report(10, "b1"),
-			report(11, "b2"),
-			{Pos: Pos{Line: 12}, SlowTick: &SlowTickStep{Reconciler: "budget_reset", Tick: 1, Duration: 2 * time.Second, Where: InsideTx}},
-			{Pos: Pos{Line: 13}, Spawn: &SpawnStep{}},
-			{Pos: Pos{Line: 14}, Advance: dur(5 * time.Second)},
-			{Pos: Pos{Line: 15}, Shutdown: &ShutdownStep{Grace: 2 * time.Second},
-				Expect: &Expect{Pos: Pos{Line: 16}, AnyOf: []StepOutcome{{TimedOut: intp(0)}, {TimedOut: intp(1)}}}},
-			{Pos: Pos{Line: 17}, ExpectRunning: intp(0)},
-			either(18, "b1"),
-			either(19, "b2"),
-		},
-	}
-}
-
 // outcome summarises a racy run: Shutdown's timed_out and each budget's
 // usage at the end.
-func outcome(r *Result) string {
+func outcome(r *sim.Result) string {
 	var parts []string
 	for _, e := range r.Trace {
-		if e.Kind == "shutdown_returned" && e.Count != nil {
+		if e.Kind == sim.EvShutdownReturned && e.Count != nil {
 			parts = append(parts, fmt.Sprintf("timed_out=%d", *e.Count))
 		}
 	}
@@ -188,7 +162,7 @@ func outcome(r *Result) string {
 	return strings.Join(parts, " ")
 }
 
-func distinct(res []*Result, key func(*Result) string) map[string]int {
+func distinct(res []*sim.Result, key func(*sim.Result) string) map[string]int {
 	m := map[string]int{}
 	for _, r := range res {
 		m[key(r)]++
@@ -214,7 +188,7 @@ func TestWasmRacySeedsDiverge(t *testing.T) {
 	for _, r := range res {
 		mustPass(t, r)
 	}
-	digests := distinct(res, func(r *Result) string { return r.Digest[:16] })
+	digests := distinct(res, func(r *sim.Result) string { return r.Digest[:16] })
 	outcomes := distinct(res, outcome)
 	t.Logf("%d distinct digests over 32 seeds; outcomes: %s", len(digests), strings.Join(keys(outcomes), ", "))
 	if len(digests) < 2 {
@@ -250,15 +224,15 @@ func TestWasmPerturbationReachesNewOutcomes(t *testing.T) {
 // run, saying deadlock, with the guest's stderr.
 func TestWasmDeadlockFails(t *testing.T) {
 	h := testWasmHost(t)
-	res := h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=deadlock"})
-	if res.Status != Fail || res.Failure == nil {
+	res := h.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=deadlock"})
+	if res.Status != sim.Fail || res.Failure == nil {
 		t.Fatalf("status %s, want fail", res.Status)
 	}
 	msg := res.Failure.Message
 	if !strings.Contains(msg, "deadlock") || !strings.Contains(msg, "all goroutines are asleep") {
 		t.Errorf("message %q does not say deadlock with the guest's stderr", msg)
 	}
-	if res.Host != HostWasm || res.Name != specExample().Name || res.Seed != 7 {
+	if res.Host != sim.HostWasm || res.Name != specExample().Name || res.Seed != 7 {
 		t.Errorf("result %+v", res)
 	}
 }
@@ -267,13 +241,13 @@ func TestWasmDeadlockFails(t *testing.T) {
 func TestWasmTimeoutFails(t *testing.T) {
 	h := testWasmHost(t)
 	short := *h
-	short.cfg.Timeout = 300 * time.Millisecond
+	short.cfg.timeout = 300 * time.Millisecond
 	t0 := time.Now()
-	res := short.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=spin"})
+	res := short.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=spin"})
 	if el := time.Since(t0); el > 10*time.Second {
 		t.Errorf("timeout took %v", el)
 	}
-	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
+	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
 		t.Fatalf("want a timeout failure, got %s %+v", res.Status, res.Failure)
 	}
 }
@@ -282,8 +256,8 @@ func TestWasmTimeoutFails(t *testing.T) {
 // simulated-time limit instead of waiting for the wall-clock timeout.
 func TestWasmSimTimeLimitFails(t *testing.T) {
 	h := testWasmHost(t)
-	res := h.run(context.Background(), specExample(), Options{MaxSimTime: 24 * time.Hour}, []string{"FFSIM_GUEST_SELFTEST=sleep"})
-	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "simulated-time limit") {
+	res := h.run(context.Background(), specExample(), sim.Options{MaxSimTime: 24 * time.Hour}, []string{"FFSIM_GUEST_SELFTEST=sleep"})
+	if res.Status != sim.Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "simulated-time limit") {
 		t.Fatalf("want a simulated-time limit failure, got %s %+v", res.Status, res.Failure)
 	}
 }
@@ -293,8 +267,8 @@ func TestWasmContextCancelled(t *testing.T) {
 	h := testWasmHost(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res := h.Run(ctx, specExample(), Options{})
-	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "stopped") {
+	res := h.Run(ctx, specExample(), sim.Options{})
+	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "stopped") {
 		t.Fatalf("want a stopped run, got %s %+v", res.Status, res.Failure)
 	}
 }
@@ -302,19 +276,19 @@ func TestWasmContextCancelled(t *testing.T) {
 // The guest receives the scenario as JSON: the round trip must not change
 // it (checked on the native host).
 func TestScenarioJSONRoundTrip(t *testing.T) {
-	for _, sc := range []*Scenario{specExample(), racyShutdown()} {
+	for _, sc := range []*scenario.Scenario{specExample(), racyShutdown()} {
 		data, err := json.Marshal(sc)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var back Scenario
+		var back scenario.Scenario
 		if err := json.Unmarshal(data, &back); err != nil {
 			t.Fatal(err)
 		}
 		if !reflect.DeepEqual(*sc, back) {
 			t.Errorf("%s: scenario changed in a JSON round trip", sc.Name)
 		}
-		a, b := Run(sc, Options{}), Run(&back, Options{})
+		a, b := runNative(sc), runNative(&back)
 		if a.Digest != b.Digest {
 			t.Errorf("%s: digest changed in a JSON round trip", sc.Name)
 		}
@@ -327,14 +301,14 @@ func TestFindModuleDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dir != filepath.Dir(wd) {
-		t.Errorf("module dir %s, want %s", dir, filepath.Dir(wd))
+	if want := filepath.Dir(filepath.Dir(wd)); dir != want {
+		t.Errorf("module dir %s, want %s", dir, want)
 	}
 	if _, err := findModuleDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "Go toolchain") {
 		t.Errorf("outside the module: %v", err)
 	}
-	if _, err := (WasmConfig{ModuleDir: t.TempDir()}).withDefaults(); err == nil {
-		t.Errorf("a ModuleDir without the ffsim go.mod must fail")
+	if _, err := New(context.Background(), NewConfig().WithModuleDir(t.TempDir())); err == nil || !strings.Contains(err.Error(), "is not the root of module") {
+		t.Errorf("a module directory without the ffsim go.mod must fail: %v", err)
 	}
 }
 
@@ -345,7 +319,7 @@ func BenchmarkWasmRun(b *testing.B) {
 	h := testWasmHost(b)
 	sc := specExample()
 	for b.Loop() {
-		if res := h.Run(context.Background(), sc, Options{}); res.Status != Pass {
+		if res := h.Run(context.Background(), sc, sim.Options{}); res.Status != sim.Pass {
 			b.Fatalf("%+v", res.Failure)
 		}
 	}
@@ -354,7 +328,7 @@ func BenchmarkWasmRun(b *testing.B) {
 func BenchmarkWasmRunNativeBaseline(b *testing.B) {
 	sc := specExample()
 	for b.Loop() {
-		if res := Run(sc, Options{}); res.Status != Pass {
+		if res := runNative(sc); res.Status != sim.Pass {
 			b.Fatalf("%+v", res.Failure)
 		}
 	}
@@ -369,17 +343,17 @@ func TestWasmOutOfMemoryFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := shared.cfg
-	cfg.MemoryLimitPages = 512
-	h := &WasmHost{cfg: cfg, info: shared.info}
+	cfg.memoryLimitPages = 512
+	h := &Host{cfg: cfg, info: shared.info}
 	if err := h.start(context.Background(), bin); err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close(context.Background())
-	if res := h.Run(context.Background(), specExample(), Options{}); res.Status != Pass {
+	defer h.Close()
+	if res := h.Run(context.Background(), specExample(), sim.Options{}); res.Status != sim.Pass {
 		t.Fatalf("32 MiB must be enough for the spec example: %+v", res.Failure)
 	}
-	res := h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=oom"})
-	if res.Status != Fail || res.Failure == nil || !strings.Contains(res.Failure.Message, "out of memory") {
+	res := h.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=oom"})
+	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "out of memory") {
 		t.Fatalf("want an out-of-memory failure, got %s %+v", res.Status, res.Failure)
 	}
 }
@@ -390,6 +364,14 @@ func TestWasmOutOfMemoryFails(t *testing.T) {
 func BenchmarkWasmGuestStart(b *testing.B) {
 	h := testWasmHost(b)
 	for b.Loop() {
-		h.run(context.Background(), specExample(), Options{}, []string{"FFSIM_GUEST_SELFTEST=exit"})
+		h.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=exit"})
 	}
+}
+
+func dumpTrace(ev []sim.Event) string {
+	var b strings.Builder
+	for _, e := range ev {
+		b.WriteString(e.T.String() + " " + string(e.Kind) + " " + e.Source + " " + e.Step + " " + e.Detail + " " + e.Err + "\n")
+	}
+	return b.String()
 }

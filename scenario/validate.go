@@ -1,0 +1,457 @@
+package scenario
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ffsim/ffsim/internal/suggest"
+)
+
+// Error is one rule a scenario breaks, with where.
+type Error struct {
+	// Pos is where the offending value is written; zero for scenarios
+	// built in Go, which Path then locates.
+	Pos Pos
+	// Path locates the value in the Go value, e.g. "steps[2].concurrently[0]".
+	Path string
+	Msg  string
+}
+
+// Error returns "file:line:col: message" for a value read from a file, and
+// "path: message" for one built in Go.
+func (e *Error) Error() string {
+	switch {
+	case e.Pos.File != "" && e.Pos.Line > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.Pos.File, e.Pos.Line, e.Pos.Col, e.Msg)
+	case e.Path != "" && e.Pos.Line > 0:
+		return fmt.Sprintf("%s (line %d): %s", e.Path, e.Pos.Line, e.Msg)
+	case e.Path != "":
+		return e.Path + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// Errors is every rule a scenario breaks, in the order found.
+type Errors []*Error
+
+// Error lists every error, one per line.
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Validate checks every rule of the scenario format that does not need the
+// YAML text: one action per step, expectations only where a kind takes
+// them and only with its outcomes, what may run inside concurrently, value
+// ranges, unique budget ids and references to declared budgets. It
+// returns nil or [Errors].
+func (sc *Scenario) Validate() error {
+	if errs := sc.Check(); len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+// Check is Validate returning the list itself (empty when valid).
+func (sc *Scenario) Check() Errors {
+	v := &validator{created: map[string]int{}}
+	if sc.Name == "" {
+		v.errorf(sc.NamePos, "", "the scenario needs a name")
+	}
+	v.nonNegative(Pos{}, "supervisor", "budget_reset_interval", sc.Supervisor.BudgetResetInterval)
+	declared := map[string]Pos{}
+	for i := range sc.Budgets {
+		b := &sc.Budgets[i]
+		path := fmt.Sprintf("budgets[%d]", i)
+		v.budget(b, path)
+		if first, dup := declared[b.ID]; dup && b.ID != "" {
+			v.errorf(orPos(b.IDPos, b.Pos), path, "duplicate budget id %q (first declared at line %d)", b.ID, first.Line)
+			continue
+		}
+		declared[b.ID] = orPos(b.IDPos, b.Pos)
+	}
+	v.declared = declared
+	// Budgets created by steps are known from the step after: collect them
+	// first, so a reference can say "created only later".
+	for i := range sc.Steps {
+		v.collectCreated(&sc.Steps[i], i)
+	}
+	for i := range sc.Steps {
+		v.seq = i
+		v.step(&sc.Steps[i], fmt.Sprintf("steps[%d]", i), false)
+	}
+	return v.errs
+}
+
+type validator struct {
+	errs     Errors
+	declared map[string]Pos
+	// created maps a budget id to the index of the first top-level step
+	// that creates it.
+	created map[string]int
+	// seq is the index of the top-level step being checked.
+	seq int
+}
+
+func (v *validator) errorf(pos Pos, path, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func orPos(p, def Pos) Pos {
+	if p.IsZero() {
+		return def
+	}
+	return p
+}
+
+func (v *validator) collectCreated(s *Step, seq int) {
+	if s.CreateBudget != nil {
+		if first, ok := v.created[s.CreateBudget.ID]; !ok || seq < first {
+			v.created[s.CreateBudget.ID] = seq
+		}
+	}
+	for i := range s.Concurrently {
+		v.collectCreated(&s.Concurrently[i], seq)
+	}
+}
+
+func (v *validator) nonNegative(pos Pos, path, name string, d time.Duration) {
+	if d < 0 {
+		v.errorf(pos, path, "%s must not be negative, got %v", name, d)
+	}
+}
+
+func (v *validator) count(pos Pos, path, name string, n int64, min int64) {
+	switch {
+	case n >= min:
+	case min == 0:
+		v.errorf(pos, path, "%s must not be negative, got %d", name, n)
+	default:
+		v.errorf(pos, path, "%s must be %d or more, got %d", name, min, n)
+	}
+}
+
+func (v *validator) budget(b *Budget, path string) {
+	if b.ID == "" {
+		v.errorf(orPos(b.IDPos, b.Pos), path, "a budget needs an id")
+	}
+	switch {
+	case b.ResetInterval < 0:
+		v.errorf(b.Pos, path, "budget %q: reset_interval must not be negative, got %v", b.ID, b.ResetInterval)
+	case b.ResetInterval%time.Millisecond != 0:
+		// The store keeps intervals in whole milliseconds and refuses
+		// others; say so here rather than fail the run later.
+		v.errorf(b.Pos, path, "budget %q: reset_interval %v is not a whole number of milliseconds", b.ID, b.ResetInterval)
+	}
+	for _, name := range sortedKeys(b.Dimensions) {
+		l := b.Dimensions[name]
+		if name == "" {
+			v.errorf(b.Pos, path, "budget %q has a dimension with an empty name", b.ID)
+		}
+		v.count(b.Pos, path, "hard", l.Hard, 0)
+		v.count(b.Pos, path, "soft", l.Soft, 0)
+	}
+}
+
+func (v *validator) step(s *Step, path string, inside bool) {
+	kinds := s.Actions()
+	switch len(kinds) {
+	case 0:
+		v.errorf(s.Pos, path, "step has no action; want one of: %s", strings.Join(Names(), ", "))
+		return
+	case 1:
+	default:
+		names := make([]string, len(kinds))
+		for i, k := range kinds {
+			names[i] = fmt.Sprintf("%q", k.String())
+		}
+		v.errorf(s.Pos, path, "step has %d actions (%s); write one action per step", len(kinds), strings.Join(names, ", "))
+		return
+	}
+	k := kinds[0]
+	info := k.Info()
+	if inside && !info.Concurrent {
+		v.errorf(s.Pos, path, "%s cannot run inside concurrently: only actions can (%s)", info.Name, strings.Join(concurrentNames(), ", "))
+	}
+	v.expect(s, k, path)
+	v.action(s, k, path)
+}
+
+func concurrentNames() []string {
+	var out []string
+	for _, k := range Kinds() {
+		if k.Info().Concurrent {
+			out = append(out, k.String())
+		}
+	}
+	return out
+}
+
+func (v *validator) expect(s *Step, k Kind, path string) {
+	if s.Expect == nil {
+		return
+	}
+	spec := k.Info().Expect
+	pos := orPos(s.Expect.Pos, s.Pos)
+	switch {
+	case spec == nil && k == KindConcurrently:
+		v.errorf(pos, path, "concurrently takes no expect; put expectations on the steps inside it")
+		return
+	case spec == nil:
+		v.errorf(pos, path, "step %q takes no expect", k.String())
+		return
+	case len(s.Expect.AnyOf) == 0:
+		v.errorf(pos, path, "any_of needs at least one alternative")
+		return
+	}
+	for i, o := range s.Expect.AnyOf {
+		p := fmt.Sprintf("%s.expect.any_of[%d]", path, i)
+		given := o.fields()
+		if o.Result != "" && !slices.Contains(spec.Results, o.Result) {
+			if len(spec.Results) == 0 {
+				v.errorf(pos, p, "%s's expect has no scalar outcomes (want a mapping)", k)
+			} else {
+				v.errorf(pos, p, "unknown %s outcome %q%s", k, o.Result, suggest.Hint(o.Result, spec.Results))
+			}
+		}
+		for _, f := range given {
+			if !slices.Contains(spec.Fields, f) {
+				v.errorf(pos, p, "%s's expect cannot give %s (it may give: %s)", k, f, orNone(spec.Fields))
+			}
+		}
+		if o.Result == "" {
+			for _, r := range spec.Required {
+				if !slices.Contains(given, r) {
+					v.errorf(pos, p, "missing required key %q", r)
+				}
+			}
+			if len(given) == 0 && len(spec.Fields) == 0 {
+				v.errorf(pos, p, "an outcome of %s is one of %s", k, strings.Join(spec.Results, ", "))
+			}
+		}
+		v.outcomeRanges(pos, p, o)
+	}
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "nothing"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// fields lists the YAML names of the Outcome fields that are set.
+func (o *Outcome) fields() []string {
+	var out []string
+	add := func(set bool, name string) {
+		if set {
+			out = append(out, name)
+		}
+	}
+	add(o.Installed != nil, "installed")
+	add(o.TimedOut != nil, "timed_out")
+	add(o.NextResetAt != nil, "next_reset_at")
+	add(o.Processed != nil, "processed")
+	add(o.Errors != nil, "errors")
+	return out
+}
+
+func (v *validator) outcomeRanges(pos Pos, path string, o Outcome) {
+	for _, c := range []struct {
+		name string
+		n    *int
+	}{{"timed_out", o.TimedOut}, {"processed", o.Processed}, {"errors", o.Errors}} {
+		if c.n != nil {
+			v.count(pos, path, c.name, int64(*c.n), 0)
+		}
+	}
+	v.offset(pos, path, "next_reset_at", o.NextResetAt)
+}
+
+func (v *validator) offset(pos Pos, path, name string, o *Offset) {
+	if o != nil && !o.Null && o.At < 0 {
+		v.errorf(pos, path, "%s must not be negative, got %v", name, o.At)
+	}
+}
+
+// ref checks a reference to a budget by the current top-level step.
+func (v *validator) ref(id string, pos Pos, path string) {
+	if id == "" {
+		v.errorf(pos, path, "a budget reference must not be empty")
+		return
+	}
+	if _, ok := v.declared[id]; ok {
+		return
+	}
+	seq, created := v.created[id]
+	if created && seq < v.seq {
+		return
+	}
+	why := "declare it under budgets: or create it in an earlier create_budget step"
+	hint := ""
+	switch {
+	case created && seq == v.seq:
+		why = "it is created in the same concurrently step, in an order the seed decides"
+	case created:
+		why = "it is created only by a later create_budget step"
+	default:
+		var known []string
+		for k := range v.declared {
+			known = append(known, k)
+		}
+		for k, s := range v.created {
+			if s < v.seq {
+				known = append(known, k)
+			}
+		}
+		slices.Sort(known)
+		hint = suggest.Hint(id, known)
+	}
+	v.errorf(pos, path, "unknown budget %q%s; %s", id, hint, why)
+}
+
+func (v *validator) action(s *Step, k Kind, path string) {
+	p := s.Pos
+	switch k {
+	case KindAdvance:
+		v.nonNegative(p, path, "advance", *s.Advance)
+	case KindAdvanceTo:
+		v.nonNegative(p, path, "advance_to", *s.AdvanceTo)
+	case KindSpawn:
+		if d := s.Spawn.BudgetResetInterval; d != nil {
+			v.nonNegative(p, path, "budget_reset_interval", *d)
+		}
+	case KindShutdown:
+		v.nonNegative(p, path, "grace", s.Shutdown.Grace)
+	case KindCreateBudget:
+		v.budget(s.CreateBudget, path+".create_budget")
+	case KindReportUsage:
+		r := s.ReportUsage
+		v.ref(r.Budget, orPos(r.BudgetPos, p), path)
+		for _, d := range sortedKeys(r.Usage) {
+			if d == "" {
+				v.errorf(p, path, "a usage dimension must have a name")
+			}
+			v.count(p, path, d, r.Usage[d], 0)
+		}
+	case KindResetBudget:
+		v.ref(s.ResetBudget.Budget, orPos(s.ResetBudget.BudgetPos, p), path)
+	case KindSetNextReset:
+		r := s.SetNextReset
+		v.ref(r.Budget, orPos(r.BudgetPos, p), path)
+		v.offset(p, path, "at", &r.At)
+	case KindExpectBudget:
+		if len(s.ExpectBudget) == 0 {
+			v.errorf(p, path, "expect_budget needs at least one budget")
+		}
+		for _, b := range s.ExpectBudget {
+			bp := orPos(b.Pos, p)
+			v.ref(b.Budget, bp, path)
+			if len(b.AnyOf) == 0 {
+				v.errorf(bp, path, "any_of needs at least one alternative")
+			}
+			for _, st := range b.AnyOf {
+				v.budgetState(bp, path, st)
+			}
+		}
+	case KindExpectTicks:
+		if len(s.ExpectTicks) == 0 {
+			v.errorf(p, path, "expect_ticks needs at least one reconciler")
+		}
+		for _, t := range s.ExpectTicks {
+			tp := orPos(t.Pos, p)
+			v.reconciler(tp, path, t.Reconciler)
+			for _, c := range []struct {
+				name string
+				n    *int
+			}{{"count", t.Count}, {"processed", t.Processed}, {"errors", t.Errors}} {
+				if c.n != nil {
+					v.count(tp, path, c.name, int64(*c.n), 0)
+				}
+			}
+		}
+	case KindExpectRunning:
+		v.count(p, path, "expect_running", int64(*s.ExpectRunning), 0)
+	case KindExpectLog:
+		v.enum(p, path, "log level", s.ExpectLog.Level, LogLevels)
+	case KindSlowTick:
+		st := s.SlowTick
+		if st.Reconciler != "" {
+			v.reconciler(p, path, st.Reconciler)
+		}
+		if st.Where != "" {
+			v.enum(p, path, "where", st.Where, WhereValues)
+		}
+		v.count(p, path, "tick", int64(st.Tick), 1)
+		v.nonNegative(p, path, "duration", st.Duration)
+	case KindTickError:
+		if s.TickError.Reconciler != "" {
+			v.reconciler(p, path, s.TickError.Reconciler)
+		}
+		v.count(p, path, "tick", int64(s.TickError.Tick), 1)
+	case KindBusy:
+		v.count(p, path, "attempts", int64(s.Busy.Attempts), 1)
+	case KindHoldWriteLock:
+		v.nonNegative(p, path, "duration", s.HoldWriteLock.Duration)
+	case KindConcurrently:
+		if len(s.Concurrently) == 0 {
+			v.errorf(p, path, "concurrently needs at least one step")
+		}
+		for i := range s.Concurrently {
+			v.step(&s.Concurrently[i], fmt.Sprintf("%s.concurrently[%d]", path, i), true)
+		}
+	}
+}
+
+func (v *validator) budgetState(pos Pos, path string, st BudgetState) {
+	for name, m := range map[string]map[string]int64{"usage": st.Usage, "hard_limits": st.HardLimits, "soft_limits": st.SoftLimits} {
+		for _, d := range sortedKeys(m) {
+			v.count(pos, path+"."+name, d, m[d], 0)
+		}
+	}
+	if st.BreachCount != nil {
+		v.count(pos, path, "breach_count", *st.BreachCount, 0)
+	}
+	if st.SoftBreachCount != nil {
+		v.count(pos, path, "soft_breach_count", *st.SoftBreachCount, 0)
+	}
+	v.offset(pos, path, "next_reset_at", st.NextResetAt)
+	v.offset(pos, path, "last_breach_at", st.LastBreachAt)
+}
+
+func (v *validator) reconciler(pos Pos, path, name string) {
+	v.enum(pos, path, "reconciler", name, Reconcilers)
+}
+
+func (v *validator) enum(pos Pos, path, what, val string, vals []string) {
+	if slices.Contains(vals, val) {
+		return
+	}
+	hint := suggest.Hint(val, vals)
+	if hint == "" {
+		hint = " (want " + orList(vals) + ")"
+	}
+	v.errorf(pos, path, "unknown %s %q%s", what, val, hint)
+}
+
+// orList renders "a", "a or b", "a, b or c".
+func orList(vals []string) string {
+	if len(vals) <= 1 {
+		return strings.Join(vals, "")
+	}
+	return strings.Join(vals[:len(vals)-1], ", ") + " or " + vals[len(vals)-1]
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,106 @@
+package sim
+
+import (
+	"context"
+	"time"
+
+	"github.com/ffsim/ffsim/scenario"
+)
+
+// Host runs scenarios: [Native] in this process, or the wasm host of
+// package sim/wasmhost as a wasip1 guest. Every host validates the
+// scenario first and never returns nil: whatever goes wrong (an invalid
+// scenario, a deadlock, a time limit, a crashed guest) becomes a failed
+// [Result] that says so.
+type Host interface {
+	// Name is the host's name in results: "native" or "wasm".
+	Name() string
+	// Run runs sc once with the seed opts gives (or the scenario's own).
+	// A done ctx stops the run where the host can (the wasm host at once,
+	// the native host between steps).
+	Run(ctx context.Context, sc *scenario.Scenario, opts Options) *Result
+	// Close releases what the host holds (the wasm host's runtime and
+	// compiled guest). Runs still in progress are stopped.
+	Close() error
+}
+
+// Host names.
+const (
+	HostNative = "native"
+	HostWasm   = "wasm"
+)
+
+// Options tune a run. The zero value is ready to use.
+type Options struct {
+	// Seed, when non-nil, overrides the scenario's seed.
+	Seed *uint64
+	// MaxSimTime bounds simulated time from the scenario start; a run that
+	// needs more fails instead of hanging. Default 400 days.
+	MaxSimTime time.Duration
+	// StallTimeout is the wall-clock time the native host waits for the
+	// world to become idle before failing the run. It never decides an
+	// outcome; it turns a hang into an error. Default 30s. The wasm host
+	// has its own wall-clock limit per run instead.
+	StallTimeout time.Duration
+}
+
+// Default limits of [Options].
+const (
+	DefaultMaxSimTime   = 400 * 24 * time.Hour
+	DefaultStallTimeout = 30 * time.Second
+)
+
+// WithDefaults returns o with every zero field set to its default.
+func (o Options) WithDefaults() Options {
+	if o.MaxSimTime <= 0 {
+		o.MaxSimTime = DefaultMaxSimTime
+	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = DefaultStallTimeout
+	}
+	return o
+}
+
+// SeedFor returns the seed a run of sc with these options uses.
+func (o Options) SeedFor(sc *scenario.Scenario) uint64 {
+	if o.Seed != nil {
+		return *o.Seed
+	}
+	return sc.Seed
+}
+
+// Native returns the in-process host: event-driven virtual time, ties
+// resolved in timer-creation order, a byte-identical trace for the same
+// scenario and seed. It holds nothing; Close is a no-op.
+func Native() Host { return nativeHost{} }
+
+type nativeHost struct{}
+
+func (nativeHost) Name() string { return HostNative }
+func (nativeHost) Close() error { return nil }
+
+func (nativeHost) Run(ctx context.Context, sc *scenario.Scenario, opts Options) *Result {
+	opts = opts.WithDefaults()
+	if res := invalidResult(sc, HostNative, opts); res != nil {
+		return res
+	}
+	start := sc.StartTime()
+	vc := NewVirtualClock(start, WithMaxSimTime(opts.MaxSimTime), WithStallTimeout(opts.StallTimeout))
+	e := newEngine(ctx, sc, opts, &nativeWorld{vc: vc}, HostNative, true)
+	vc.onIdle = e.rec.flush
+	return e.run()
+}
+
+// invalidResult is the failed result of a scenario that does not
+// validate, or nil when it does.
+func invalidResult(sc *scenario.Scenario, host string, opts Options) *Result {
+	errs := sc.Check()
+	if len(errs) == 0 {
+		return nil
+	}
+	f := &Failure{Pos: errs[0].Pos, Message: "invalid scenario: " + errs.Error()}
+	if f.Pos.File == "" {
+		f.Pos.File = sc.File
+	}
+	return &Result{Name: sc.Name, File: sc.File, Host: host, Seed: opts.SeedFor(sc), Status: Fail, Failure: f}
+}

@@ -1,0 +1,68 @@
+package wasmhost
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Defaults of [Config].
+const (
+	// DefaultMemoryLimitPages is 512 MiB of guest memory; the spec example
+	// needs about 12 MiB.
+	DefaultMemoryLimitPages = 8192
+	// DefaultTimeout is the wall-clock limit of one guest run.
+	DefaultTimeout = 2 * time.Minute
+)
+
+// Config configures a [Host]. It is an immutable value: each WithX method
+// returns a changed copy. The zero Config (or [NewConfig]) uses every
+// default.
+type Config struct {
+	cacheDir         string
+	moduleDir        string
+	memoryLimitPages uint32
+	timeout          time.Duration
+	logger           *slog.Logger
+}
+
+// NewConfig returns the default configuration.
+func NewConfig() Config { return Config{} }
+
+// WithCacheDir sets the directory that holds the built guest
+// (guest-<key>.wasm) and wazero's compilation cache (wazero/). Default:
+// os.UserCacheDir()/ffsim, or os.TempDir()/ffsim-cache where there is no
+// user cache directory.
+func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
+
+// WithModuleDir sets the root of the ffsim module (the directory of the
+// go.mod that declares github.com/ffsim/ffsim) the guest is built from.
+// Default: found by walking up from the working directory.
+func (c Config) WithModuleDir(dir string) Config { c.moduleDir = dir; return c }
+
+// WithMemoryLimitPages caps each guest's linear memory, in 64 KiB pages.
+// Default: [DefaultMemoryLimitPages].
+func (c Config) WithMemoryLimitPages(pages uint32) Config { c.memoryLimitPages = pages; return c }
+
+// WithTimeout bounds each run in wall-clock time; a run that takes longer
+// ends with an error result. Default: [DefaultTimeout].
+func (c Config) WithTimeout(d time.Duration) Config { c.timeout = d; return c }
+
+// WithLogger sets where progress goes: at info level the slow first-run
+// steps (building the guest, then compiling it, tens of seconds), at debug
+// level the rest. Default: silent.
+func (c Config) WithLogger(l *slog.Logger) Config { c.logger = l; return c }
+
+// withDefaults fills in the defaults that need no I/O; the cache and
+// module directories are resolved by New, which can report errors.
+func (c Config) withDefaults() Config {
+	if c.memoryLimitPages == 0 {
+		c.memoryLimitPages = DefaultMemoryLimitPages
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultTimeout
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}

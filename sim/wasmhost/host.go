@@ -1,0 +1,300 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/ffsim/ffsim/scenario"
+	"github.com/ffsim/ffsim/sim"
+)
+
+// Info describes how a [Host] got its guest, for logs and measurements.
+type Info struct {
+	// GuestPath is the cached guest binary.
+	GuestPath string
+	// GuestKey is the hash of everything the guest was built from (see
+	// New). A seed replays the same interleaving only with the same guest:
+	// compare keys when a replay differs.
+	GuestKey string
+	// GuestSize is its size in bytes.
+	GuestSize int64
+	// Built is true when this host built the guest (a cache miss).
+	Built bool
+	// KeyTime is the time spent computing the cache key (go list and
+	// hashing), BuildTime the time spent in go build (0 on a hit), and
+	// CompileTime the time wazero took to compile the guest (short when
+	// its compilation cache had it).
+	KeyTime, BuildTime, CompileTime time.Duration
+}
+
+// Host runs scenarios as a GOOS=wasip1 guest inside wazero (SPEC §5). It
+// implements [sim.Host] and is safe for concurrent use: concurrent runs
+// share one runtime and one compiled guest, each with its own instance.
+type Host struct {
+	cfg  Config
+	info Info
+	rt   wazero.Runtime
+	mod  wazero.CompiledModule
+}
+
+var _ sim.Host = (*Host)(nil)
+
+// New builds the guest (or finds it in the cache), compiles it with
+// wazero's on-disk compilation cache, and returns a host ready to run
+// scenarios. A cold start takes tens of seconds (go build, then wazero's
+// compiler); a warm one well under a second. Close the host when done.
+//
+// The guest is built with the go command on PATH, for GOOS=wasip1
+// GOARCH=wasm with CGO_ENABLED=0 and -trimpath, from the module directory.
+// It is cached as CACHE/guest-<key>.wasm, where the key hashes the output
+// of go version, the build settings, go.mod, go.sum, and the source files
+// of every package the guest imports from outside the read-only module
+// cache (packages from the module cache are named by module path and
+// version), as listed by go list -deps: an unchanged tree reuses the guest,
+// any change that can affect it rebuilds it, and a change to the host
+// alone (this package) does not.
+func New(ctx context.Context, cfg Config) (*Host, error) {
+	cfg = cfg.withDefaults()
+	if cfg.cacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			cfg.cacheDir = filepath.Join(d, "ffsim")
+		} else {
+			cfg.cacheDir = filepath.Join(os.TempDir(), "ffsim-cache")
+		}
+	}
+	if cfg.moduleDir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("wasm host: %w", err)
+		}
+		if cfg.moduleDir, err = findModuleDir(wd); err != nil {
+			return nil, err
+		}
+	} else if p, err := readModulePath(filepath.Join(cfg.moduleDir, "go.mod")); err != nil || p != ffsimModule {
+		return nil, fmt.Errorf("wasm host: module directory %s is not the root of module %s (its go.mod: %q, %v)", cfg.moduleDir, ffsimModule, p, err)
+	}
+	h := &Host{cfg: cfg}
+	bin, err := h.guest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := h.start(ctx, bin); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// start compiles bin (through the compilation cache) on a new runtime.
+func (h *Host) start(ctx context.Context, bin []byte) error {
+	cfg := h.cfg
+	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cfg.cacheDir, "wazero"))
+	if err != nil {
+		return fmt.Errorf("wasm host: compilation cache: %w", err)
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCompilationCache(cache).
+		WithMemoryLimitPages(cfg.memoryLimitPages).
+		WithCloseOnContextDone(true)
+	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	fail := func(err error) error {
+		_ = h.rt.Close(ctx)
+		_ = cache.Close(ctx)
+		return err
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
+		return fail(fmt.Errorf("wasm host: WASI: %w", err))
+	}
+	// A guest just built cannot be in the compilation cache: say that this
+	// takes a while. Otherwise the compilation is usually a cache hit.
+	level := slog.LevelDebug
+	if h.info.Built {
+		level = slog.LevelInfo
+	}
+	cfg.logger.Log(ctx, level, "compiling the wasm guest", "path", h.info.GuestPath)
+	t0 := time.Now()
+	h.mod, err = h.rt.CompileModule(ctx, bin)
+	if err != nil {
+		return fail(fmt.Errorf("wasm host: compiling %s: %w", h.info.GuestPath, err))
+	}
+	h.info.CompileTime = time.Since(t0)
+	// The runtime closes the cache with itself.
+	h.rt = closeWith{h.rt, cache}
+	cfg.logger.Log(ctx, level, "wasm guest ready", "compile", h.info.CompileTime)
+	return nil
+}
+
+// closeWith is a runtime that also closes its compilation cache.
+type closeWith struct {
+	wazero.Runtime
+	cache wazero.CompilationCache
+}
+
+func (c closeWith) Close(ctx context.Context) error {
+	return errors.Join(c.Runtime.Close(ctx), c.cache.Close(ctx))
+}
+
+// guest returns the guest binary, building it when the cache has none for
+// the current sources.
+func (h *Host) guest(ctx context.Context) ([]byte, error) {
+	goBin, err := lookGo()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(h.cfg.cacheDir, 0o755); err != nil {
+		return nil, fmt.Errorf("wasm host: cache: %w", err)
+	}
+	t0 := time.Now()
+	key, err := guestKey(ctx, goBin, h.cfg.moduleDir)
+	if err != nil {
+		return nil, fmt.Errorf("wasm host: guest cache key: %w", err)
+	}
+	h.info.KeyTime = time.Since(t0)
+	h.info.GuestKey = key
+	h.info.GuestPath = filepath.Join(h.cfg.cacheDir, "guest-"+key[:32]+".wasm")
+	bin, err := os.ReadFile(h.info.GuestPath)
+	if errors.Is(err, os.ErrNotExist) {
+		h.cfg.logger.Info("building the wasm guest (first run for this source tree)", "module", h.cfg.moduleDir)
+		t0 = time.Now()
+		if err := buildGuest(ctx, goBin, h.cfg.moduleDir, h.info.GuestPath); err != nil {
+			return nil, err
+		}
+		h.info.BuildTime = time.Since(t0)
+		h.info.Built = true
+		pruneGuests(h.cfg.cacheDir, 4)
+		bin, err = os.ReadFile(h.info.GuestPath)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wasm host: %w", err)
+	}
+	h.info.GuestSize = int64(len(bin))
+	return bin, nil
+}
+
+// Info says how the host got its guest.
+func (h *Host) Info() Info { return h.info }
+
+// Name returns "wasm".
+func (h *Host) Name() string { return sim.HostWasm }
+
+// Close releases the runtime, the compiled guest and the compilation
+// cache. Runs still in progress are stopped.
+func (h *Host) Close() error { return h.rt.Close(context.Background()) }
+
+// Run runs sc once in a fresh guest instance, with the seed opts gives (or
+// the scenario's), and returns its result with Host "wasm". It never
+// returns nil and never hangs: a guest that deadlocks, crashes or runs
+// past the simulated-time limit becomes a failed result saying so; one
+// that runs past the wall-clock timeout or out of memory, or whose ctx
+// ends, becomes an error result (the host could not finish the run).
+// opts.StallTimeout does not apply on this host; the configured timeout
+// does.
+func (h *Host) Run(ctx context.Context, sc *scenario.Scenario, opts sim.Options) *sim.Result {
+	return h.run(ctx, sc, opts, nil)
+}
+
+// guestScenario is where the scenario is mounted in the guest.
+const guestScenario = "/scenario.json"
+
+// maxGuestStdout bounds what a guest may write to stdout.
+const maxGuestStdout = 256 << 20
+
+// run is Run with extra guest environment variables (tests).
+func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options, env []string) *sim.Result {
+	opts = opts.WithDefaults()
+	seed := opts.SeedFor(sc)
+	ended := func(status sim.Status, elapsed time.Duration, msg string) *sim.Result {
+		return &sim.Result{
+			Name: sc.Name, File: sc.File, Host: sim.HostWasm, Seed: seed, Status: status,
+			SimDuration: elapsed,
+			Failure:     &sim.Failure{Pos: scenario.Pos{File: sc.File}, Message: msg},
+		}
+	}
+	if errs := sc.Check(); len(errs) > 0 {
+		return ended(sim.Fail, 0, "invalid scenario: "+errs.Error())
+	}
+	data, err := json.Marshal(sc)
+	if err != nil {
+		return ended(sim.Error, 0, fmt.Sprintf("wasm host: encoding the scenario: %v", err))
+	}
+
+	ctx, cancelTimeout := context.WithTimeoutCause(ctx, h.cfg.timeout, errWallTimeout)
+	defer cancelTimeout()
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	clk := newGuestClock(sc.StartTime(), opts.MaxSimTime+24*time.Hour, stop)
+
+	stdout := guestStdout{limit: maxGuestStdout}
+	stderr := guestStderr{limit: 16 << 10}
+	mc := wazero.NewModuleConfig().
+		WithName("").
+		WithArgs("ffsim-guest",
+			"-scenario", guestScenario,
+			"-seed", strconv.FormatUint(seed, 10),
+			"-max-sim-time", opts.MaxSimTime.String()).
+		WithFSConfig(wazero.NewFSConfig().WithFSMount(fstest.MapFS{
+			strings.TrimPrefix(guestScenario, "/"): {Data: data, Mode: 0o444},
+		}, "/")).
+		WithStdout(&stdout).
+		WithStderr(&stderr).
+		WithWalltime(clk.walltime, 1).
+		WithNanotime(clk.nanotime, 1).
+		WithNanosleep(clk.nanosleep).
+		WithRandSource(seededRand(seed)).
+		WithStartFunctions("_start")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		mc = mc.WithEnv(k, v)
+	}
+
+	mod, err := h.rt.InstantiateModule(ctx, h.mod, mc)
+	if mod != nil {
+		_ = mod.Close(context.Background())
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			cause := context.Cause(ctx)
+			switch {
+			case errors.Is(cause, errSimLimit):
+				return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest ran past the simulated-time limit (%v after the start) without finishing: a step is waiting for something that never happens while timers keep firing%s", clk.now(), stderrTail(&stderr)))
+			case errors.Is(cause, errWallTimeout):
+				return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest timed out: still running after %v of wall-clock time (simulated time had reached %v)%s", h.cfg.timeout, clk.now(), stderrTail(&stderr)))
+			default:
+				return ended(sim.Error, clk.now(), fmt.Sprintf("wasm run stopped: %v (simulated time had reached %v)", cause, clk.now()))
+			}
+		}
+		var ee *sys.ExitError
+		switch errText := stderr.String(); {
+		case strings.Contains(errText, "all goroutines are asleep"):
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest deadlock: all goroutines are asleep and no timer is pending, so nothing can ever wake them (simulated time %v)%s", clk.now(), stderrTail(&stderr)))
+		case strings.Contains(errText, "out of memory"):
+			return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest ran out of memory (limit %d pages, %d MiB: Config.WithMemoryLimitPages)%s", h.cfg.memoryLimitPages, h.cfg.memoryLimitPages/16, stderrTail(&stderr)))
+		case errors.As(err, &ee):
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest exited with status %d%s", ee.ExitCode(), stderrTail(&stderr)))
+		default:
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest failed: %v%s", err, stderrTail(&stderr)))
+		}
+	}
+	var res sim.Result
+	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+		return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest wrote no result (%v)%s", err, stderrTail(&stderr)))
+	}
+	res.Host = sim.HostWasm
+	return &res
+}
+
+// errWallTimeout is the cause of a run that exceeded the configured
+// timeout.
+var errWallTimeout = errors.New("wall-clock timeout")
