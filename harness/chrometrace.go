@@ -49,132 +49,150 @@ func WriteChromeTrace(w io.Writer, results []*sim.Result) error {
 // micros converts simulated time to trace-event microseconds.
 func micros(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e3 }
 
+// runTrace builds one run's trace events as process pid: a track per
+// source, the spans open on each, and the state of Shutdown calls.
+type runTrace struct {
+	out  []traceEvent
+	pid  int
+	tids map[string]int
+	// open holds each track's open spans, innermost last, so every E
+	// closes the span it belongs to and nothing is left open.
+	open map[int][]traceEvent
+	// shutdowns counts the open Shutdown calls on the driver track;
+	// returned says Shutdown has returned once, after which every call
+	// returns at once.
+	shutdowns int
+	returned  bool
+}
+
 // appendRun appends one run's events as process pid.
 func appendRun(out []traceEvent, pid int, r *sim.Result) []traceEvent {
 	out = append(out, traceEvent{Name: "process_name", Ph: "M", Pid: pid, Args: map[string]any{
 		"name": fmt.Sprintf("%s (seed %d, %s)", r.Name, r.Seed, r.Host)}})
-	tids := map[string]int{"": 0}
 	out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: 0, Args: map[string]any{"name": "scenario"}})
-	tid := func(src string) int {
-		t, ok := tids[src]
-		if !ok {
-			t = len(tids)
-			tids[src] = t
-			out = append(out, traceEvent{Name: "thread_name", Ph: "M", Pid: pid, Tid: t, Args: map[string]any{"name": src}})
-		}
-		return t
-	}
-	// open holds each track's open spans, innermost last, so every E
-	// closes the span it belongs to and nothing is left open.
-	open := map[int][]traceEvent{}
-	end := func(track int, ts float64, args map[string]any) {
-		stack := open[track]
-		b := stack[len(stack)-1]
-		open[track] = stack[:len(stack)-1]
-		e := traceEvent{Name: b.Name, Cat: b.Cat, Ph: "E", Ts: ts, Pid: pid, Tid: track}
-		if len(args) > 0 {
-			e.Args = args
-		}
-		out = append(out, e)
-	}
-	// shutdowns counts the open Shutdown calls on the driver track;
-	// returned says Shutdown has returned once, after which every call
-	// returns at once.
-	shutdowns, returned := 0, false
+	rt := &runTrace{out: out, pid: pid, tids: map[string]int{"": 0}, open: map[int][]traceEvent{}}
 	last := r.SimDuration
 	for _, e := range r.Trace {
-		ts := micros(e.T)
 		last = max(last, e.T)
-		t := tid(e.Source)
-		// A Shutdown call made after the first one returned is a no-op:
-		// it ends before whatever the driver records next.
-		if returned && t == 0 && shutdowns > 0 {
-			for ; shutdowns > 0; shutdowns-- {
-				end(0, ts, nil)
-			}
-		}
-		args := eventArgs(e)
-		ev := traceEvent{Ts: ts, Pid: pid, Tid: t, Args: args}
-		kind := string(e.Kind)
-		switch e.Kind {
-		case sim.EvTickStarted:
-			ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "B"
-			open[t] = append(open[t], ev)
-		case sim.EvTickFinished:
-			if len(open[t]) == 0 {
-				// Not ours to close (a truncated trace): mark it.
-				ev.Name, ev.Cat, ev.Ph, ev.S = fmt.Sprintf("tick %d finished", e.Tick), "tick", "i", "t"
-				break
-			}
-			if e.Report != nil {
-				args["processed"], args["errors"] = e.Report.Processed, e.Report.Errors
-			}
-			end(t, ts, args)
-			continue
-		case sim.EvStep:
-			if e.Step != "shutdown" {
-				ev.Name, ev.Cat, ev.Ph, ev.S = e.Step, "step", "i", "t"
-				break
-			}
-			ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "B"
-			open[t] = append(open[t], ev)
-			shutdowns++
-		case sim.EvShutdownReturned:
-			// The call that did the work returns, and with it every call
-			// that was waiting for it. The first call made is the
-			// outermost span and carries the count.
-			if e.Count != nil {
-				args["timed_out"] = *e.Count
-			}
-			returned = true
-			if shutdowns == 0 {
-				ev.Name, ev.Cat, ev.Ph, ev.S = "shutdown returned", "shutdown", "i", "t"
-				break
-			}
-			for ; shutdowns > 1; shutdowns-- {
-				end(t, ts, nil)
-			}
-			end(t, ts, args)
-			shutdowns = 0
-			continue
-		case sim.EvExpect, sim.EvInvariant:
-			if e.OK != nil && *e.OK {
-				if e.Kind == sim.EvInvariant {
-					continue // one per step; only violations are worth a mark
-				}
-				ev.Name = "expect " + e.Step
-			} else {
-				ev.Name = kind + " " + e.Step + " FAILED"
-				if e.Step == "" {
-					ev.Name = kind + " FAILED"
-				}
-			}
-			ev.Cat, ev.Ph, ev.S = kind, "i", "t"
-		default:
-			ev.Name, ev.Cat, ev.Ph, ev.S = kind, kind, "i", "t"
-			if e.Step != "" {
-				ev.Name = kind + " " + e.Step
-			}
-		}
-		if len(ev.Args) == 0 {
-			ev.Args = nil
-		}
-		out = append(out, ev)
+		rt.add(e)
 	}
-	// A no-op Shutdown call that was the run's last event returned at once.
-	if returned {
-		for ; shutdowns > 0; shutdowns-- {
-			end(0, open[0][len(open[0])-1].Ts, nil)
+	// A no-op Shutdown call that was the run's last event rt.returned at once.
+	if rt.returned {
+		for ; rt.shutdowns > 0; rt.shutdowns-- {
+			rt.end(0, rt.open[0][len(rt.open[0])-1].Ts, nil)
 		}
 	}
 	// Close what the run left open, innermost first, at its end.
 	ts := micros(last)
-	for t := range len(tids) {
-		for len(open[t]) > 0 {
-			end(t, ts, map[string]any{"unfinished": true})
+	for t := range len(rt.tids) {
+		for len(rt.open[t]) > 0 {
+			rt.end(t, ts, map[string]any{"unfinished": true})
 		}
 	}
-	return out
+	return rt.out
+}
+
+// tid is the track of a source, announced on first use.
+func (rt *runTrace) tid(src string) int {
+	t, ok := rt.tids[src]
+	if !ok {
+		t = len(rt.tids)
+		rt.tids[src] = t
+		rt.out = append(rt.out, traceEvent{Name: "thread_name", Ph: "M", Pid: rt.pid, Tid: t, Args: map[string]any{"name": src}})
+	}
+	return t
+}
+
+// end closes the innermost open span of a track at ts.
+func (rt *runTrace) end(track int, ts float64, args map[string]any) {
+	stack := rt.open[track]
+	b := stack[len(stack)-1]
+	rt.open[track] = stack[:len(stack)-1]
+	e := traceEvent{Name: b.Name, Cat: b.Cat, Ph: "E", Ts: ts, Pid: rt.pid, Tid: track}
+	if len(args) > 0 {
+		e.Args = args
+	}
+	rt.out = append(rt.out, e)
+}
+
+// add turns one trace event into trace events.
+func (rt *runTrace) add(e sim.Event) {
+	ts := micros(e.T)
+	t := rt.tid(e.Source)
+	// A Shutdown call made after the first one returned is a no-op:
+	// it ends before whatever the driver records next.
+	if rt.returned && t == 0 && rt.shutdowns > 0 {
+		for ; rt.shutdowns > 0; rt.shutdowns-- {
+			rt.end(0, ts, nil)
+		}
+	}
+	args := eventArgs(e)
+	ev := traceEvent{Ts: ts, Pid: rt.pid, Tid: t, Args: args}
+	kind := string(e.Kind)
+	switch e.Kind {
+	case sim.EvTickStarted:
+		ev.Name, ev.Cat, ev.Ph = fmt.Sprintf("tick %d", e.Tick), "tick", "B"
+		rt.open[t] = append(rt.open[t], ev)
+	case sim.EvTickFinished:
+		if len(rt.open[t]) == 0 {
+			// Not ours to close (a truncated trace): mark it.
+			ev.Name, ev.Cat, ev.Ph, ev.S = fmt.Sprintf("tick %d finished", e.Tick), "tick", "i", "t"
+			break
+		}
+		if e.Report != nil {
+			args["processed"], args["errors"] = e.Report.Processed, e.Report.Errors
+		}
+		rt.end(t, ts, args)
+		return
+	case sim.EvStep:
+		if e.Step != "shutdown" {
+			ev.Name, ev.Cat, ev.Ph, ev.S = e.Step, "step", "i", "t"
+			break
+		}
+		ev.Name, ev.Cat, ev.Ph = "shutdown", "shutdown", "B"
+		rt.open[t] = append(rt.open[t], ev)
+		rt.shutdowns++
+	case sim.EvShutdownReturned:
+		// The call that did the work returns, and with it every call
+		// that was waiting for it. The first call made is the
+		// outermost span and carries the count.
+		if e.Count != nil {
+			args["timed_out"] = *e.Count
+		}
+		rt.returned = true
+		if rt.shutdowns == 0 {
+			ev.Name, ev.Cat, ev.Ph, ev.S = "shutdown rt.returned", "shutdown", "i", "t"
+			break
+		}
+		for ; rt.shutdowns > 1; rt.shutdowns-- {
+			rt.end(t, ts, nil)
+		}
+		rt.end(t, ts, args)
+		rt.shutdowns = 0
+		return
+	case sim.EvExpect, sim.EvInvariant:
+		if e.OK != nil && *e.OK {
+			if e.Kind == sim.EvInvariant {
+				return // one per step; only violations are worth a mark
+			}
+			ev.Name = "expect " + e.Step
+		} else {
+			ev.Name = kind + " " + e.Step + " FAILED"
+			if e.Step == "" {
+				ev.Name = kind + " FAILED"
+			}
+		}
+		ev.Cat, ev.Ph, ev.S = kind, "i", "t"
+	default:
+		ev.Name, ev.Cat, ev.Ph, ev.S = kind, kind, "i", "t"
+		if e.Step != "" {
+			ev.Name = kind + " " + e.Step
+		}
+	}
+	if len(ev.Args) == 0 {
+		ev.Args = nil
+	}
+	rt.out = append(rt.out, ev)
 }
 
 // eventArgs are the fields of e worth showing beside it.

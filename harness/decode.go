@@ -27,10 +27,8 @@ import (
 // exhaust the stack.
 const maxDepth = 200
 
-// decoder walks a parsed YAML document into the YAML-facing types,
-// collecting every error with its position. It also records the budget
-// declarations and references it meets, which are checked once the whole
-// file has been read.
+// decoder walks a parsed YAML document into the scenario types, collecting
+// every error with its position.
 type decoder struct {
 	file  string
 	lines []string
@@ -95,81 +93,6 @@ func (d *decoder) errorf(n ast.Node, format string, args ...any) {
 	d.errorAt(line, col, format, args...)
 }
 
-// posOf returns a node's position in this file.
-func (d *decoder) posOf(n ast.Node) scenario.Pos {
-	line, col := nodePos(n)
-	return scenario.Pos{File: d.file, Line: line, Col: col}
-}
-
-// firstKeyPos is the position of a mapping's first key (of its "{" when it
-// is empty), where a step or a budget is said to be.
-func (d *decoder) firstKeyPos(m *ast.MappingNode) scenario.Pos {
-	if len(m.Values) > 0 && m.Values[0] != nil {
-		return d.posOf(m.Values[0])
-	}
-	return d.posOf(m)
-}
-
-// nodePos is where a node starts: the "{" of a flow mapping, the first key
-// of a block mapping, or the node's own token.
-func nodePos(n ast.Node) (line, col int) {
-	if isNil(n) {
-		return 1, 1
-	}
-	switch m := n.(type) {
-	case *ast.MappingNode:
-		if m.IsFlowStyle && m.Start != nil && m.Start.Position != nil {
-			return m.Start.Position.Line, m.Start.Position.Column
-		}
-		if len(m.Values) > 0 && m.Values[0] != nil {
-			return nodePos(m.Values[0])
-		}
-	case *ast.MappingValueNode:
-		if !isNil(m.Key) {
-			return nodePos(m.Key)
-		}
-	case *ast.DocumentNode:
-		if !isNil(m.Body) {
-			return nodePos(m.Body)
-		}
-		return 1, 1
-	}
-	tk := n.GetToken()
-	if tk == nil || tk.Position == nil || tk.Position.Line < 1 {
-		return 1, 1
-	}
-	return tk.Position.Line, max(tk.Position.Column, 1)
-}
-
-func isNil(n ast.Node) bool {
-	if n == nil {
-		return true
-	}
-	v := reflect.ValueOf(n)
-	return v.Kind() == reflect.Pointer && v.IsNil()
-}
-
-// describe names a node's kind for messages.
-func describe(n ast.Node) string {
-	switch n.(type) {
-	case *ast.StringNode, *ast.LiteralNode:
-		return "string"
-	case *ast.IntegerNode:
-		return "integer"
-	case *ast.FloatNode, *ast.InfinityNode, *ast.NanNode:
-		return "number"
-	case *ast.BoolNode:
-		return "boolean"
-	case *ast.NullNode:
-		return "null"
-	case *ast.MappingNode:
-		return "mapping"
-	case *ast.SequenceNode:
-		return "list"
-	}
-	return n.Type().YAMLName()
-}
-
 // typeError reports that n is not what was wanted.
 func (d *decoder) typeError(n ast.Node, want string) {
 	hint := ""
@@ -207,30 +130,6 @@ func (d *decoder) plain(n ast.Node) (ast.Node, bool) {
 		return nil, false
 	}
 	return n, true
-}
-
-// key returns a mapping key's text. Keys must be plain scalars.
-func (d *decoder) key(kv *ast.MappingValueNode) (string, bool) {
-	k, ok := d.plain(kv.Key)
-	if !ok {
-		return "", false
-	}
-	s, ok := keyText(k)
-	if !ok {
-		d.errorf(k, "a key must be a plain string, got %s", describe(k))
-	}
-	return s, ok
-}
-
-// keyText is the text of a scalar key ("1" for the key 1).
-func keyText(n ast.Node) (string, bool) {
-	switch k := n.(type) {
-	case *ast.StringNode:
-		return k.Value, true
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.NullNode, *ast.InfinityNode, *ast.NanNode:
-		return n.GetToken().Value, true
-	}
-	return "", false
 }
 
 // mapping returns n as a mapping, or reports a type error.
@@ -363,58 +262,11 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 	case reflect.Struct:
 		return d.decodeStruct(n, v)
 	case reflect.Slice:
-		seq, ok := n.(*ast.SequenceNode)
-		if !ok {
-			d.typeError(n, "a list")
-			return false
-		}
-		out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
-		ok = true
-		for i, item := range seq.Values {
-			if !d.decode(item, out.Index(i)) {
-				ok = false
-			}
-		}
-		v.Set(out)
-		return ok
+		return d.decodeSlice(n, v)
 	case reflect.Map:
-		m, ok := d.mapping(n)
-		if !ok {
-			return false
-		}
-		out := reflect.MakeMapWithSize(v.Type(), len(m.Values))
-		ok = true
-		for _, kv := range m.Values {
-			k, kok := d.key(kv)
-			e := reflect.New(v.Type().Elem()).Elem()
-			if !kok || !d.within(k, d.rules, kv.Value, e) {
-				ok = false
-				continue
-			}
-			out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
-		}
-		v.Set(out)
-		return ok
+		return d.decodeMap(n, v)
 	case reflect.String:
-		s, ok := d.str(n, "a string")
-		if !ok {
-			return false
-		}
-		switch r := d.rules; {
-		case len(r.enum) > 0:
-			noun := d.field
-			if x, ok := nouns[noun]; ok {
-				noun = x
-			}
-			if s, ok = d.enum(n, noun, r.enum); !ok {
-				return false
-			}
-		case r.nonEmpty && s == "":
-			d.errorf(n, "must not be empty")
-			return false
-		}
-		v.SetString(s)
-		return true
+		return d.decodeString(n, v)
 	case reflect.Bool:
 		b, ok := n.(*ast.BoolNode)
 		if !ok {
@@ -428,27 +280,92 @@ func (d *decoder) decode(n ast.Node, v reflect.Value) bool {
 		v.SetInt(i)
 		return ok
 	case reflect.Uint64:
-		in, ok := n.(*ast.IntegerNode)
-		if !ok {
-			d.typeError(n, "an integer")
-			return false
-		}
-		switch x := in.Value.(type) {
-		case uint64:
-			v.SetUint(x)
-		case int64:
-			if x < 0 {
-				d.errorf(n, "%s must not be negative, got %d", d.fieldName(), x)
-				return false
-			}
-			v.SetUint(uint64(x))
-		default:
-			d.errorf(n, "invalid integer %s", in.Token.Value)
-			return false
-		}
-		return true
+		return d.decodeUint(n, v)
 	}
 	panic("harness: no decoder for " + v.Type().String())
+}
+
+func (d *decoder) decodeSlice(n ast.Node, v reflect.Value) bool {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		d.typeError(n, "a list")
+		return false
+	}
+	out := reflect.MakeSlice(v.Type(), len(seq.Values), len(seq.Values))
+	ok = true
+	for i, item := range seq.Values {
+		if !d.decode(item, out.Index(i)) {
+			ok = false
+		}
+	}
+	v.Set(out)
+	return ok
+}
+
+func (d *decoder) decodeMap(n ast.Node, v reflect.Value) bool {
+	m, ok := d.mapping(n)
+	if !ok {
+		return false
+	}
+	out := reflect.MakeMapWithSize(v.Type(), len(m.Values))
+	ok = true
+	for _, kv := range m.Values {
+		k, kok := d.key(kv)
+		e := reflect.New(v.Type().Elem()).Elem()
+		if !kok || !d.within(k, d.rules, kv.Value, e) {
+			ok = false
+			continue
+		}
+		out.SetMapIndex(reflect.ValueOf(k).Convert(v.Type().Key()), e)
+	}
+	v.Set(out)
+	return ok
+}
+
+// decodeString decodes a string under its field's rules: one of an enum,
+// or not empty.
+func (d *decoder) decodeString(n ast.Node, v reflect.Value) bool {
+	s, ok := d.str(n, "a string")
+	if !ok {
+		return false
+	}
+	switch r := d.rules; {
+	case len(r.enum) > 0:
+		noun := d.field
+		if x, ok := nouns[noun]; ok {
+			noun = x
+		}
+		if s, ok = d.enum(n, noun, r.enum); !ok {
+			return false
+		}
+	case r.nonEmpty && s == "":
+		d.errorf(n, "must not be empty")
+		return false
+	}
+	v.SetString(s)
+	return true
+}
+
+func (d *decoder) decodeUint(n ast.Node, v reflect.Value) bool {
+	in, ok := n.(*ast.IntegerNode)
+	if !ok {
+		d.typeError(n, "an integer")
+		return false
+	}
+	switch x := in.Value.(type) {
+	case uint64:
+		v.SetUint(x)
+	case int64:
+		if x < 0 {
+			d.errorf(n, "%s must not be negative, got %d", d.fieldName(), x)
+			return false
+		}
+		v.SetUint(uint64(x))
+	default:
+		d.errorf(n, "invalid integer %s", in.Token.Value)
+		return false
+	}
+	return true
 }
 
 // structInfo is what the decoder knows about a struct type: its keys (from

@@ -1,43 +1,42 @@
 // Package harness loads, validates and runs ffsim scenario files.
 //
-// A scenario is one YAML file in the format of SPEC §4. [Load], [LoadBytes],
-// [LoadPaths] and [LoadFS] parse it strictly into a validated
-// [sim.Scenario]: unknown keys, wrong types, malformed or negative
-// durations, negative counts, references to undeclared budgets, duplicate
-// budget ids and misplaced expectations are all errors, each reported as an
-// [*Error] ("file:line:col: message" followed by the offending source line
-// with the column marked). All the errors found in a file are returned
-// together as [Errors]; nothing runs if there is any.
+// A scenario is one YAML file in the format of SPEC §4. [Load],
+// [LoadBytes], [LoadPaths] and [LoadFS] parse it strictly into a
+// [scenario.Scenario]: unknown keys, wrong types, malformed or negative
+// durations, negative counts, anchors and tags are refused by the decoder,
+// and every rule that does not need the YAML text (one action per step,
+// what may run inside concurrently, expectations only where a kind takes
+// them, references to declared budgets, unique ids) by
+// [scenario.Scenario.Validate]. Each problem is an [*Error]
+// ("file:line:col: message" followed by the offending source line with the
+// column marked); all the errors found in a file are returned together as
+// [Errors], and nothing runs if there is any.
 //
-// The format is described in one place: the YAML-facing types and the step
-// table in format.go (whose names [StepNames] returns). The decoder walks
-// the YAML AST into those types, keeping every node's position, and
-// [Schema] generates a JSON Schema (draft 2020-12) from the same types, for
-// editors.
+// The format is described once: the scenario package's types and tags (a
+// key's name, whether it is required, its smallest value, its allowed
+// values) and its step registry, plus syntax.go here for the few types
+// whose YAML form differs from their Go form (durations, offsets, steps,
+// expectations). [Schema] generates the JSON Schema (draft 2020-12) that
+// editors use from the same sources.
 //
 // Choices where SPEC §4 is silent:
 //
-//   - seed defaults to 0 when absent; start defaults to [sim.DefaultStart];
-//     supervisor (and its budget_reset_interval) defaults to 0s, which
-//     disables the reconciler (S1).
-//   - OFFSET values (advance_to, at, next_reset_at, last_breach_at) are
-//     non-negative Go durations measured from t=0; only set_next_reset.at,
-//     reset_budget's expected next_reset_at and expect_budget's
-//     next_reset_at and last_breach_at may be null.
-//   - Durations must be quoted or plain strings in Go syntax without a
-//     sign ("0s", "250ms", "1h30m"); a bare integer such as 0 is a type
-//     error.
-//   - A budget needs id, scope {type, id}, enforcement_mode, on_hard_limit,
-//     on_soft_limit, reset_interval and dimensions; a dimension's hard and
-//     soft limits default to 0 (no limit).
+//   - seed defaults to 0; start defaults to [scenario.DefaultStart];
+//     supervisor (and each of its intervals) defaults to 0s, which disables
+//     the reconciler (S1).
+//   - Only a budget's id is required; the other fields have the defaults
+//     [scenario.Budget] lists.
+//   - OFFSET values are non-negative Go durations measured from t=0; only
+//     the fields documented so may be null.
+//   - Durations are strings in Go syntax without a sign ("0s", "250ms",
+//     "1h30m"); a bare integer such as 0 is a type error.
 //   - A budget may be referenced once it is declared under budgets: or
 //     created by a create_budget step that comes before the referencing
-//     step. Budgets created inside a concurrently step become known after
+//     step; budgets created inside a concurrently step become known after
 //     that whole step, since the order inside it is the seed's.
-//   - Usage deltas, limits and every count are non-negative; tick numbers
-//     and busy attempts are at least 1.
 //   - YAML anchors, aliases, merge keys and explicit tags are rejected, so
 //     that every value has one position in the file.
 //
-// Run and RunDir (in run.go) run scenarios as Go subtests.
+// [Run] and [RunDir] run scenarios as Go subtests, on the native host or
+// the one [WithHost] names.
 package harness

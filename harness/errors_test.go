@@ -56,6 +56,10 @@ const budgetsOK = `budgets:
     dimensions: {tokens: {hard: 10}}
 `
 
+// actions are the kinds that may run inside concurrently, as messages list
+// them.
+const actions = "spawn, shutdown, close, create_budget, report_usage, reset_budget, set_next_reset, scan_tick, slow_tick, tick_error, busy, hold_write_lock"
+
 // TestErrors checks each class of error: its exact file:line:col: message
 // and that the excerpt shows the line with the column marked. Each case's
 // source is the name line, budgetsOK (lines 2-9) when withBudgets is set,
@@ -125,6 +129,9 @@ func TestErrors(t *testing.T) {
 		{name: "null argument", src: "steps:\n  - close:\n", want: "t.yaml:3:12: expected a mapping, got null (write {} for an empty mapping)", line: "  - close:"},
 		{name: "close takes no keys", src: "steps:\n  - close: {now: true}\n", want: `t.yaml:3:13: unknown key "now" (this mapping takes no keys)`, line: "  - close: {now: true}"},
 		{name: "empty concurrently", src: "steps:\n  - concurrently: []\n", want: "t.yaml:3:19: concurrently needs at least one step", line: "  - concurrently: []"},
+		{name: "nested concurrently", src: "steps:\n  - concurrently:\n      - concurrently: [{close: {}}]\n", want: "t.yaml:4:9: concurrently cannot run inside concurrently: only actions can (" + actions + ")", line: "      - concurrently: [{close: {}}]"},
+		{name: "advance inside concurrently", src: "steps:\n  - concurrently: [{close: {}}, {advance: 1s}]\n", want: "t.yaml:3:34: advance cannot run inside concurrently: only actions can (" + actions + ")"},
+		{name: "check inside concurrently", src: "steps:\n  - concurrently:\n      - expect_running: 0\n", want: "t.yaml:4:9: expect_running cannot run inside concurrently: only actions can (" + actions + ")"},
 		{name: "bad where", src: "steps:\n  - slow_tick: {reconciler: budget_reset, tick: 1, duration: 1s, where: inside}\n", want: `t.yaml:3:73: unknown where "inside" (did you mean "inside_tx"?)`},
 		{name: "bad reconciler", src: "steps:\n  - tick_error: {reconciler: budget_rest, tick: 1}\n", want: `t.yaml:3:30: unknown reconciler "budget_rest" (did you mean "budget_reset"?)`},
 		{name: "bad ticks reconciler", src: "steps:\n  - expect_ticks: {scanner: {count: 1}}\n", want: `t.yaml:3:20: unknown reconciler "scanner" (want budget_reset)`},

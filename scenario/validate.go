@@ -346,35 +346,9 @@ func (v *validator) action(s *Step, k Kind, path string) {
 		v.ref(r.Budget, orPos(r.BudgetPos, p), path)
 		v.offset(p, path, "at", &r.At)
 	case KindExpectBudget:
-		if len(s.ExpectBudget) == 0 {
-			v.errorf(p, path, "expect_budget needs at least one budget")
-		}
-		for _, b := range s.ExpectBudget {
-			bp := orPos(b.Pos, p)
-			v.ref(b.Budget, bp, path)
-			if len(b.AnyOf) == 0 {
-				v.errorf(bp, path, "any_of needs at least one alternative")
-			}
-			for _, st := range b.AnyOf {
-				v.budgetState(bp, path, st)
-			}
-		}
+		v.budgetExpects(s, path)
 	case KindExpectTicks:
-		if len(s.ExpectTicks) == 0 {
-			v.errorf(p, path, "expect_ticks needs at least one reconciler")
-		}
-		for _, t := range s.ExpectTicks {
-			tp := orPos(t.Pos, p)
-			v.reconciler(tp, path, t.Reconciler)
-			for _, c := range []struct {
-				name string
-				n    *int
-			}{{"count", t.Count}, {"processed", t.Processed}, {"errors", t.Errors}} {
-				if c.n != nil {
-					v.count(tp, path, c.name, int64(*c.n), 0)
-				}
-			}
-		}
+		v.ticksExpects(s, path)
 	case KindExpectRunning:
 		v.count(p, path, "expect_running", int64(*s.ExpectRunning), 0)
 	case KindExpectLog:
@@ -404,6 +378,42 @@ func (v *validator) action(s *Step, k Kind, path string) {
 		}
 		for i := range s.Concurrently {
 			v.step(&s.Concurrently[i], fmt.Sprintf("%s.concurrently[%d]", path, i), true)
+		}
+	}
+}
+
+func (v *validator) budgetExpects(s *Step, path string) {
+	p := s.Pos
+	if len(s.ExpectBudget) == 0 {
+		v.errorf(p, path, "expect_budget needs at least one budget")
+	}
+	for _, b := range s.ExpectBudget {
+		bp := orPos(b.Pos, p)
+		v.ref(b.Budget, bp, path)
+		if len(b.AnyOf) == 0 {
+			v.errorf(bp, path, "any_of needs at least one alternative")
+		}
+		for _, st := range b.AnyOf {
+			v.budgetState(bp, path, st)
+		}
+	}
+}
+
+func (v *validator) ticksExpects(s *Step, path string) {
+	p := s.Pos
+	if len(s.ExpectTicks) == 0 {
+		v.errorf(p, path, "expect_ticks needs at least one reconciler")
+	}
+	for _, t := range s.ExpectTicks {
+		tp := orPos(t.Pos, p)
+		v.reconciler(tp, path, t.Reconciler)
+		for _, c := range []struct {
+			name string
+			n    *int
+		}{{"count", t.Count}, {"processed", t.Processed}, {"errors", t.Errors}} {
+			if c.n != nil {
+				v.count(tp, path, c.name, int64(*c.n), 0)
+			}
 		}
 	}
 }
