@@ -56,10 +56,6 @@ const budgetsOK = `budgets:
     dimensions: {tokens: {hard: 10}}
 `
 
-// actions are the kinds that may run inside concurrently, as messages list
-// them.
-const actions = "spawn, shutdown, close, create_budget, report_usage, reset_budget, set_next_reset, scan_tick, slow_tick, tick_error, busy, hold_write_lock"
-
 // TestErrors checks each class of error: its exact file:line:col: message
 // and that the excerpt shows the line with the column marked. Each case's
 // source is the name line, budgetsOK (lines 2-9) when withBudgets is set,
@@ -81,7 +77,7 @@ func TestErrors(t *testing.T) {
 
 		// Top level.
 		{name: "unknown key", src: "steps: []\nsed: 1\n", want: `t.yaml:3:1: unknown key "sed" (did you mean "seed"?)`, line: "sed: 1"},
-		{name: "unknown key lists keys", src: "steps: []\nsupervisor: {xyz: 1s}\n", want: `t.yaml:3:14: unknown key "xyz" (valid keys: budget_reset_interval)`, line: "supervisor: {xyz: 1s}"},
+		{name: "unknown key lists keys", src: "steps: []\nsupervisor: {xyz: 1s}\n", want: `t.yaml:3:14: unknown key "xyz" (valid keys: budget_reset_interval, worker_registry_ttl_interval)`, line: "supervisor: {xyz: 1s}"},
 		{name: "wrong type seed", src: "seed: seven\nsteps: []\n", want: "t.yaml:2:7: expected an integer, got string", line: "seed: seven"},
 		{name: "negative seed", src: "seed: -1\nsteps: []\n", want: "t.yaml:2:7: seed must not be negative, got -1", line: "seed: -1"},
 		{name: "wrong type steps", src: "steps: {advance: 1s}\n", want: "t.yaml:2:8: expected a list of steps, got mapping", line: "steps: {advance: 1s}"},
@@ -129,12 +125,12 @@ func TestErrors(t *testing.T) {
 		{name: "null argument", src: "steps:\n  - close:\n", want: "t.yaml:3:12: expected a mapping, got null (write {} for an empty mapping)", line: "  - close:"},
 		{name: "close takes no keys", src: "steps:\n  - close: {now: true}\n", want: `t.yaml:3:13: unknown key "now" (this mapping takes no keys)`, line: "  - close: {now: true}"},
 		{name: "empty concurrently", src: "steps:\n  - concurrently: []\n", want: "t.yaml:3:19: concurrently needs at least one step", line: "  - concurrently: []"},
-		{name: "nested concurrently", src: "steps:\n  - concurrently:\n      - concurrently: [{close: {}}]\n", want: "t.yaml:4:9: concurrently cannot run inside concurrently: only actions can (" + actions + ")", line: "      - concurrently: [{close: {}}]"},
-		{name: "advance inside concurrently", src: "steps:\n  - concurrently: [{close: {}}, {advance: 1s}]\n", want: "t.yaml:3:34: advance cannot run inside concurrently: only actions can (" + actions + ")"},
-		{name: "check inside concurrently", src: "steps:\n  - concurrently:\n      - expect_running: 0\n", want: "t.yaml:4:9: expect_running cannot run inside concurrently: only actions can (" + actions + ")"},
+		{name: "nested concurrently", src: "steps:\n  - concurrently:\n      - concurrently: [{close: {}}]\n", want: "t.yaml:4:9: concurrently cannot run inside concurrently: only actions can, not time steps, checks or concurrently", line: "      - concurrently: [{close: {}}]"},
+		{name: "advance inside concurrently", src: "steps:\n  - concurrently: [{close: {}}, {advance: 1s}]\n", want: "t.yaml:3:34: advance cannot run inside concurrently: only actions can, not time steps, checks or concurrently"},
+		{name: "check inside concurrently", src: "steps:\n  - concurrently:\n      - expect_running: 0\n", want: "t.yaml:4:9: expect_running cannot run inside concurrently: only actions can, not time steps, checks or concurrently"},
 		{name: "bad where", src: "steps:\n  - slow_tick: {reconciler: budget_reset, tick: 1, duration: 1s, where: inside}\n", want: `t.yaml:3:73: unknown where "inside" (did you mean "inside_tx"?)`},
 		{name: "bad reconciler", src: "steps:\n  - tick_error: {reconciler: budget_rest, tick: 1}\n", want: `t.yaml:3:30: unknown reconciler "budget_rest" (did you mean "budget_reset"?)`},
-		{name: "bad ticks reconciler", src: "steps:\n  - expect_ticks: {scanner: {count: 1}}\n", want: `t.yaml:3:20: unknown reconciler "scanner" (want budget_reset)`},
+		{name: "bad ticks reconciler", src: "steps:\n  - expect_ticks: {scanner: {count: 1}}\n", want: `t.yaml:3:20: unknown reconciler "scanner" (want budget_reset or worker_registry_ttl_sweep)`},
 		{name: "bad level", src: "steps:\n  - expect_log: {level: warning, contains: x}\n", want: `t.yaml:3:25: unknown log level "warning" (did you mean "warn"?)`},
 
 		// Expectations.
@@ -142,7 +138,7 @@ func TestErrors(t *testing.T) {
 		{name: "expect on concurrently", src: "steps:\n  - concurrently: [{close: {}}]\n    expect: ok\n", want: "t.yaml:4:5: concurrently takes no expect; put expectations on the steps inside it", line: "    expect: ok"},
 		{name: "expect wrong shape scalar", src: "steps:\n  - spawn: {}\n    expect: ok\n", want: "t.yaml:4:13: expected a mapping, got string", line: "    expect: ok"},
 		{name: "expect wrong shape mapping", withBudgets: true, src: "steps:\n  - create_budget: {id: b1, scope: {type: a, id: b}, enforcement_mode: s, on_hard_limit: f, on_soft_limit: w, reset_interval: 0s, dimensions: {}}\n    expect: {created: true}\n",
-			want: "t.yaml:12:13: expected created or already_satisfied, got mapping", line: "    expect: {created: true}"},
+			want: `t.yaml:12:14: unknown key "created" (valid keys: result, returned_at, error)`, line: "    expect: {created: true}"},
 		{name: "expect unknown outcome", withBudgets: true, src: "steps:\n  - report_usage: {budget: b1, usage: {}}\n    expect: okay\n", want: `t.yaml:12:13: unknown report_usage outcome "okay" (did you mean "ok"?)`},
 		{name: "expect missing key", src: "steps:\n  - shutdown: {grace: 1s}\n    expect: {}\n", want: `t.yaml:4:13: missing required key "timed_out"`},
 		{name: "any_of empty", src: "steps:\n  - spawn: {}\n    expect: {any_of: []}\n", want: "t.yaml:4:22: any_of needs at least one alternative"},

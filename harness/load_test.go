@@ -116,7 +116,7 @@ func TestLoadAllSteps(t *testing.T) {
 		})},
 		Steps: []scenario.Step{
 			{Pos: pos(21, 5), Spawn: &scenario.SpawnStep{}, Expect: outcomes(22, scenario.Outcome{Installed: p(true)})},
-			{Pos: pos(23, 5), Spawn: &scenario.SpawnStep{BudgetResetInterval: p(time.Duration(0))}, Expect: outcomes(24, scenario.Outcome{Installed: p(false)})},
+			{Pos: pos(23, 5), Spawn: &scenario.SpawnStep{BudgetResetInterval: p(time.Duration(0)), WorkerRegistryTTLInterval: p(time.Minute)}, Expect: outcomes(24, scenario.Outcome{Installed: p(false)})},
 			{Pos: pos(25, 5), Advance: p(250 * time.Millisecond)},
 			{Pos: pos(26, 5), AdvanceTo: p(time.Hour)},
 			{
@@ -192,6 +192,41 @@ func TestLoadAllSteps(t *testing.T) {
 				},
 			}},
 			{Pos: pos(71, 5), Shutdown: &scenario.ShutdownStep{}, Expect: outcomes(72, scenario.Outcome{TimedOut: p(0)})},
+			{
+				Pos:            pos(73, 5),
+				RegisterWorker: &scenario.RegisterWorkerStep{Namespace: "ns1", Instance: "i1", WorkerID: "w1", Lanes: []string{"b", "a"}, Capabilities: []string{"gpu"}, TTL: 30 * time.Second},
+				Expect:         outcomes(74, scenario.Outcome{Result: "registered"}, scenario.Outcome{Result: "refreshed", ReturnedAt: scenario.At(time.Hour)}, scenario.Outcome{Error: "busy"}),
+			},
+			{
+				Pos:             pos(75, 5),
+				HeartbeatWorker: &scenario.WorkerRef{Instance: "i1"},
+				Expect:          outcomes(76, scenario.Outcome{Result: "not_registered"}, scenario.Outcome{Refreshed: &scenario.Refreshed{NextExpiry: scenario.At(time.Hour + 30*time.Second)}}),
+			},
+			{Pos: pos(77, 5), MarkWorkerDead: &scenario.MarkWorkerDeadStep{Namespace: "ns1", Instance: "i1", Reason: "gone"}, Expect: outcomes(78, scenario.Outcome{Result: "marked"})},
+			{Pos: pos(79, 5), SweepTick: &scenario.Empty{}, Expect: outcomes(80, scenario.Outcome{Processed: p(0), Errors: p(0)})},
+			{Pos: pos(81, 5), ExpectWorkers: &scenario.WorkersExpect{Workers: []scenario.WorkerExpect{
+				{Instance: "i1", Absent: true, Pos: pos(81, 22)},
+				{Instance: "i2", Pos: pos(81, 34), WorkerID: p("w2"), LastHeartbeat: scenario.At(time.Hour), TTL: p(30 * time.Second),
+					RegisteredAt: scenario.At(0), Lanes: []string{"a"}, Capabilities: []string{"gpu"}},
+			}}},
+			{Pos: pos(82, 5), ExpectWorkers: &scenario.WorkersExpect{Namespace: "ns1", Workers: []scenario.WorkerExpect{
+				{Instance: "i1", Pos: pos(82, 48), WorkerID: p("w1")},
+			}}},
+			{Pos: pos(83, 5), ExpectTicks: []scenario.TicksExpect{{Pos: pos(83, 20), Reconciler: "worker_registry_ttl_sweep", Count: p(1)}}},
+			{Pos: pos(84, 5), DBError: &scenario.DBErrorStep{Code: "locked", Attempts: 1, On: "scan"}},
+			{Pos: pos(85, 5), ResetBudget: &scenario.BudgetRef{Budget: "ghost", BudgetPos: pos(85, 28)}, Expect: outcomes(86, scenario.Outcome{Result: "not_found"})},
+			{Pos: pos(87, 5), ExpectBudget: []scenario.BudgetExpect{
+				{Pos: pos(87, 21), Budget: "ghost", AnyOf: []scenario.BudgetState{{NotFound: true}}},
+				{Pos: pos(87, 39), Budget: "b1", AnyOf: []scenario.BudgetState{{
+					Scope: &scenario.Scope{Type: "flow", ID: "flow-1"}, EnforcementMode: p("strict"), OnHardLimit: p("fail"),
+					OnSoftLimit: p("warn"), ResetInterval: p(10 * time.Second), CreatedAt: scenario.At(0),
+				}}},
+			}},
+			{
+				Pos:         pos(88, 5),
+				ReportUsage: &scenario.ReportUsageStep{Budget: "b1", BudgetPos: pos(88, 28), Usage: map[string]int64{"tokens": 1}},
+				Expect:      outcomes(89, scenario.Outcome{HardBreach: &scenario.Breach{Dimension: p("tokens"), CurrentUsage: p(int64(3)), Limit: p(int64(1000))}}),
+			},
 		},
 	}
 	got, err := Load(file)

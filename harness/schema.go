@@ -27,7 +27,7 @@ func Schema() ([]byte, error) {
 		Anonymous:                  true,
 		DoNotReference:             false,
 	}
-	r.Mapper = func(t reflect.Type) *jsonschema.Schema { return schemaFor(r, t) }
+	r.Mapper = (&mapper{r: r, busy: map[reflect.Type]bool{}}).schemaFor
 	root := r.Reflect(&scenario.Scenario{})
 	root.ID = SchemaID
 	root.Title = "ffsim scenario"
@@ -73,11 +73,57 @@ func mergeDefs(root, s *jsonschema.Schema) {
 	s.Definitions, s.Version, s.ID = nil, "", ""
 }
 
-// schemaFor is the schema of the types whose YAML form differs from their
+// mapper gives the schema of the types whose YAML form differs from their
 // Go form (see syntax.go), and of integers, which are non-negative unless a
 // tag says more. Other types are reflected.
-func schemaFor(r *jsonschema.Reflector, t reflect.Type) *jsonschema.Schema {
+type mapper struct {
+	r *jsonschema.Reflector
+	// busy marks the types being reflected by the mapper itself, whose
+	// struct form it must then leave to the reflector.
+	busy map[reflect.Type]bool
+}
+
+// structOf reflects t's struct form from inside the mapper.
+func (m *mapper) structOf(t reflect.Type) *jsonschema.Schema {
+	m.busy[t] = true
+	defer delete(m.busy, t)
+	return m.r.ReflectFromType(t)
+}
+
+func (m *mapper) schemaFor(t reflect.Type) *jsonschema.Schema {
+	if m.busy[t] {
+		return nil
+	}
+	r := m.r
 	switch t {
+	case reflect.TypeFor[scenario.BudgetState]():
+		return &jsonschema.Schema{
+			Description: "The expected state (only the fields given are checked), or not_found.",
+			OneOf:       []*jsonschema.Schema{m.structOf(t), enumSchema("No such budget (no policy row).", []string{"not_found"})},
+		}
+	case reflect.TypeFor[[]scenario.WorkerExpect]():
+		return &jsonschema.Schema{
+			Type:        "object",
+			Description: "Expected state per instance id: the fields to check, or absent.",
+			AdditionalProperties: &jsonschema.Schema{OneOf: []*jsonschema.Schema{
+				m.structOf(reflect.TypeFor[scenario.WorkerExpect]()),
+				enumSchema("The instance has no row.", []string{"absent"}),
+			}},
+		}
+	case reflect.TypeFor[scenario.WorkersExpect]():
+		workers := r.ReflectFromType(reflect.TypeFor[[]scenario.WorkerExpect]())
+		return &jsonschema.Schema{
+			Description: "{INSTANCE: ...} in namespace default, or {namespace: NS, workers: {INSTANCE: ...}}.",
+			OneOf: []*jsonschema.Schema{
+				m.structOf(t),
+				{
+					Type:                 "object",
+					Description:          "Expected state per instance id in namespace default.",
+					AdditionalProperties: workers.AdditionalProperties,
+					Not:                  &jsonschema.Schema{Required: []string{"workers"}},
+				},
+			},
+		}
 	case reflect.TypeFor[time.Duration]():
 		return durationSchema(`A non-negative Go duration string such as "250ms", "5s", "1h" or "0s".`)
 	case reflect.TypeFor[time.Time]():

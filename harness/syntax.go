@@ -33,6 +33,9 @@ func init() {
 		reflect.TypeFor[[]scenario.Step]():         decodeSteps,
 		reflect.TypeFor[[]scenario.BudgetExpect](): decodeBudgetExpects,
 		reflect.TypeFor[[]scenario.TicksExpect]():  decodeTicksExpects,
+		reflect.TypeFor[scenario.BudgetState]():    decodeBudgetState,
+		reflect.TypeFor[scenario.WorkersExpect]():  decodeWorkersExpect,
+		reflect.TypeFor[[]scenario.WorkerExpect](): decodeWorkerExpects,
 	}
 }
 
@@ -384,6 +387,72 @@ func decodeTicksExpects(d *decoder, n ast.Node, v reflect.Value) bool {
 		}
 		te.Reconciler, te.Pos = k, d.posOf(kv.Key)
 		out = append(out, te)
+	}
+	v.Set(reflect.ValueOf(out))
+	return ok
+}
+
+// decodeBudgetState decodes an expected budget state: a mapping of fields,
+// or not_found.
+func decodeBudgetState(d *decoder, n ast.Node, v reflect.Value) bool {
+	if _, isMap := n.(*ast.MappingNode); isMap {
+		return d.decodeStruct(n, v)
+	}
+	if _, ok := d.enum(n, "budget expectation", []string{"not_found"}); !ok {
+		return false
+	}
+	v.Set(reflect.ValueOf(scenario.BudgetState{NotFound: true}))
+	return true
+}
+
+// decodeWorkersExpect decodes expect_workers: {INSTANCE: ...} in the
+// default namespace, or {namespace: NS, workers: {INSTANCE: ...}}.
+func decodeWorkersExpect(d *decoder, n ast.Node, v reflect.Value) bool {
+	m, ok := d.mapping(n)
+	if !ok {
+		return false
+	}
+	for _, kv := range m.Values {
+		if k, _ := keyText(kv.Key); k == "workers" {
+			return d.decodeStruct(n, v)
+		}
+	}
+	var ws []scenario.WorkerExpect
+	if !d.decode(n, reflect.ValueOf(&ws).Elem()) {
+		return false
+	}
+	v.Set(reflect.ValueOf(scenario.WorkersExpect{Workers: ws}))
+	return true
+}
+
+// decodeWorkerExpects decodes a mapping from instance id to the expected
+// worker: a mapping of fields, or absent.
+func decodeWorkerExpects(d *decoder, n ast.Node, v reflect.Value) bool {
+	m, ok := d.mapping(n)
+	if !ok {
+		return false
+	}
+	out := []scenario.WorkerExpect{}
+	for _, kv := range m.Values {
+		k, kok := d.key(kv)
+		if !kok {
+			ok = false
+			continue
+		}
+		var w scenario.WorkerExpect
+		if _, isMap := kv.Value.(*ast.MappingNode); isMap {
+			if !d.within(k, rules{}, kv.Value, reflect.ValueOf(&w).Elem()) {
+				ok = false
+				continue
+			}
+		} else if _, eok := d.enum(kv.Value, "worker expectation", []string{"absent"}); eok {
+			w.Absent = true
+		} else {
+			ok = false
+			continue
+		}
+		w.Instance, w.Pos = k, d.posOf(kv.Key)
+		out = append(out, w)
 	}
 	v.Set(reflect.ValueOf(out))
 	return ok

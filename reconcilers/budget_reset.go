@@ -3,11 +3,8 @@ package reconcilers
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/ncruces/go-sqlite3"
 )
 
 // resetBatchSize is R1's batch: at most this many budgets reset per tick.
@@ -50,27 +47,28 @@ func (s *Store) ScanTick(ctx context.Context, now time.Time) (Report, error) {
 	return rep, nil
 }
 
-// dueBudgets is R1's scan (stmtDueBudgets).
+// dueBudgets is R1's scan. Hooks.BeforeScan may fail it.
 func (s *Store) dueBudgets(ctx context.Context, nowMs int64) ([]string, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return nil, err
+	if h := s.o.hooks.BeforeScan; h != nil {
+		if err := h(ctx); err != nil {
+			return nil, err
+		}
 	}
-	defer conn.Close()
 	var ids []string
-	err = s.stmts.withStmt(ctx, conn, stmtDueBudgets, func(st *sqlite3.Stmt) error {
-		if err := errors.Join(st.BindInt64(1, nowMs), st.BindInt64(2, resetBatchSize)); err != nil {
+	// The partial index on (partition_key, next_reset_at_ms) answers it in
+	// key order, so a tick with nothing due costs one index probe.
+	err := s.query(ctx, func(rows *sql.Rows) error {
+		var id string
+		if err := rows.Scan(&id); err != nil {
 			return err
 		}
-		for st.Step() {
-			ids = append(ids, st.ColumnText(0))
-		}
-		return st.Err()
-	})
-	if err != nil {
-		return nil, err
-	}
-	return ids, nil
+		ids = append(ids, id)
+		return nil
+	}, `SELECT budget_id FROM ff_budget_policy
+		WHERE partition_key = 0 AND next_reset_at_ms IS NOT NULL AND next_reset_at_ms <= ?
+		ORDER BY next_reset_at_ms, budget_id
+		LIMIT ?`, nowMs, resetBatchSize)
+	return ids, err
 }
 
 // applyReset is R2 for one selected budget: its own write transaction
@@ -107,30 +105,16 @@ const (
 // (never, for a zero interval). Breach counters are lifetime totals and are
 // left alone. It returns the new next_reset_at_ms.
 func (s *Store) resetTx(ctx context.Context, conn *sql.Conn, budgetID string, nowMs int64, dueOnly bool) (*int64, resetResult, error) {
-	var (
-		raw       string
-		scheduled sql.NullInt64
-		found     bool
-	)
-	err := s.stmts.withStmt(ctx, conn, stmtResetPolicy, func(st *sqlite3.Stmt) error {
-		if err := st.BindText(1, budgetID); err != nil {
-			return err
-		}
-		if !st.Step() {
-			return st.Err()
-		}
-		found = true
-		raw = st.ColumnText(0)
-		if st.ColumnType(1) != sqlite3.NULL {
-			scheduled = sql.NullInt64{Int64: st.ColumnInt64(1), Valid: true}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, err
-	}
-	if !found {
+	var raw string
+	var scheduled sql.NullInt64
+	err := conn.QueryRowContext(ctx, `
+		SELECT policy_json, next_reset_at_ms FROM ff_budget_policy
+		WHERE partition_key = 0 AND budget_id = ?`, budgetID).Scan(&raw, &scheduled)
+	switch {
+	case errNoRows(err):
 		return nil, resetMissing, nil
+	case err != nil:
+		return nil, 0, err
 	}
 	if dueOnly && (!scheduled.Valid || scheduled.Int64 > nowMs) {
 		return nullInt(scheduled), resetSkipped, nil
@@ -139,13 +123,9 @@ func (s *Store) resetTx(ctx context.Context, conn *sql.Conn, budgetID string, no
 	if err != nil {
 		return nil, 0, err
 	}
-
-	if err := s.stmts.withStmt(ctx, conn, stmtResetUsage, func(st *sqlite3.Stmt) error {
-		if err := errors.Join(st.BindInt64(1, nowMs), st.BindText(2, budgetID)); err != nil {
-			return err
-		}
-		return st.Exec()
-	}); err != nil {
+	if _, err := conn.ExecContext(ctx, `
+		UPDATE ff_budget_usage SET current_value = 0, last_reset_at_ms = ?, updated_at_ms = ?
+		WHERE partition_key = 0 AND budget_id = ?`, nowMs, nowMs, budgetID); err != nil {
 		return nil, 0, err
 	}
 	if h := s.o.hooks.InsideReset; h != nil {
@@ -153,23 +133,15 @@ func (s *Store) resetTx(ctx context.Context, conn *sql.Conn, budgetID string, no
 			return nil, 0, err
 		}
 	}
-
 	var next *int64
 	if policy.ResetIntervalMs > 0 {
 		next = new(nowMs + policy.ResetIntervalMs)
 	}
-	if err := s.stmts.withStmt(ctx, conn, stmtResetSchedule, func(st *sqlite3.Stmt) error {
-		var bindNext error
-		if next != nil {
-			bindNext = st.BindInt64(2, *next)
-		} else {
-			bindNext = st.BindNull(2) // the statement keeps its last bindings
-		}
-		if err := errors.Join(st.BindInt64(1, nowMs), bindNext, st.BindText(3, budgetID)); err != nil {
-			return err
-		}
-		return st.Exec()
-	}); err != nil {
+	if _, err := conn.ExecContext(ctx, `
+		UPDATE ff_budget_policy SET
+			last_breach_at_ms = NULL, last_breach_dim = NULL,
+			updated_at_ms = ?, next_reset_at_ms = ?
+		WHERE partition_key = 0 AND budget_id = ?`, nowMs, next, budgetID); err != nil {
 		return nil, 0, err
 	}
 	return next, resetApplied, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -375,9 +376,10 @@ func TestR3_TwoBusyFailuresRecover(t *testing.T) {
 	if used := pc.Now().Sub(start); used != 15*time.Millisecond {
 		t.Errorf("mock time consumed = %v, want 15ms", used)
 	}
-	// The admin reset takes its time when its (third) transaction runs.
-	if next == nil || *next != ms(start)+15+10_000 {
-		t.Errorf("next reset = %v, want %d", next, ms(start)+15+10_000)
+	// The admin reset takes its time at the call, and keeps it across R3's
+	// retries (upstream's caller-supplied now).
+	if next == nil || *next != ms(start)+10_000 {
+		t.Errorf("next reset = %v, want %d", next, ms(start)+10_000)
 	}
 	if got := e.status(t, "b1").Usage["tokens"]; got != 0 {
 		t.Errorf("usage = %d, want 0", got)
@@ -476,10 +478,29 @@ func TestR3_OtherErrorsNotRetried(t *testing.T) {
 	}
 }
 
-// R3 against real contention: another connection holding the write lock
-// makes SQLite answer SQLITE_BUSY at once (busy_timeout 0); the reset gives
-// up after 3 attempts and succeeds once the lock is released.
-func TestR3_RealSQLiteBusy(t *testing.T) {
+// busySchedule is SQLite's default busy-handler waits for a 5 s timeout:
+// 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100 ms, then 100 ms until the
+// total is 5 s (the last cut to 72 ms).
+func busySchedule() []time.Duration {
+	var out []time.Duration
+	total := time.Duration(0)
+	for _, ms := range []int{1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50} {
+		out = append(out, time.Duration(ms)*time.Millisecond)
+		total += time.Duration(ms) * time.Millisecond
+	}
+	for total < 5*time.Second {
+		d := min(100*time.Millisecond, 5*time.Second-total)
+		out = append(out, d)
+		total += d
+	}
+	return out
+}
+
+// R3 + R3b against real contention: another connection holding the write
+// lock makes each attempt wait 5 s on SQLite's busy-handler schedule (on
+// the injected clock) before SQLITE_BUSY reaches R3, which retries twice;
+// the reset then gives up, and succeeds once the lock is released.
+func TestR3b_HeldLockWaitsThenRetries(t *testing.T) {
 	var attempts atomic.Int32
 	e, pc := newParkEnv(t, Hooks{BeforeWrite: func(context.Context) error {
 		attempts.Add(1)
@@ -490,6 +511,7 @@ func TestR3_RealSQLiteBusy(t *testing.T) {
 	release := holdWriteLock(t, e.st)
 
 	attempts.Store(0)
+	start := pc.Now()
 	waits, err := drive(pc, func() error {
 		_, err := e.st.ResetBudget(context.Background(), "b1")
 		return err
@@ -497,8 +519,13 @@ func TestR3_RealSQLiteBusy(t *testing.T) {
 	if !errors.Is(err, ErrBusy) || !errors.Is(err, sqlite3.BUSY) {
 		t.Errorf("ResetBudget under a held write lock = %v; want ErrBusy wrapping SQLITE_BUSY", err)
 	}
-	if attempts.Load() != 3 || len(waits) != 2 {
-		t.Errorf("%d attempts, waits %v; want 3 attempts and 2 waits", attempts.Load(), waits)
+	want := slices.Concat(busySchedule(), []time.Duration{5 * time.Millisecond}, busySchedule(),
+		[]time.Duration{10 * time.Millisecond}, busySchedule())
+	if attempts.Load() != 3 || !cmp.Equal(waits, want) {
+		t.Errorf("%d attempts, waits %v; want 3 attempts and waits %v", attempts.Load(), waits, want)
+	}
+	if used := pc.Now().Sub(start); used != 15015*time.Millisecond {
+		t.Errorf("simulated time used = %v, want 15.015s", used)
 	}
 	if got := e.status(t, "b1").Usage["tokens"]; got != 5 {
 		t.Errorf("usage = %d, want 5 (untouched)", got)
@@ -510,6 +537,85 @@ func TestR3_RealSQLiteBusy(t *testing.T) {
 	}
 	if got := e.status(t, "b1").Usage["tokens"]; got != 0 {
 		t.Errorf("usage = %d, want 0", got)
+	}
+}
+
+// R3b: a write blocked behind a lock released at 300 ms gets it at the
+// first poll after the release (328 ms: 0, 1, 3, 8, 18, 33, 53, 78, 103,
+// 128, 178, 228, 328) and needs no retry.
+func TestR3b_LockReleasedMidWait(t *testing.T) {
+	e, pc := newParkEnv(t, Hooks{})
+	e.create(t, spec("b1", 10*time.Second, 0, 0))
+	release := holdWriteLock(t, e.st)
+	start := pc.Now()
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.st.ResetBudget(context.Background(), "b1")
+		done <- err
+	}()
+	var waits []time.Duration
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("ResetBudget: %v", err)
+			}
+			if used := pc.Now().Sub(start); used != 328*time.Millisecond {
+				t.Errorf("returned after %v, want 328ms (waits %v)", used, waits)
+			}
+			return
+		case d := <-pc.parked:
+			waits = append(waits, d)
+			// Release before the clock moves past 300 ms, so the lock is
+			// free when the poll that time wakes runs.
+			if pc.Now().Add(d).Sub(start) >= 300*time.Millisecond {
+				release()
+			}
+			pc.Add(d)
+		}
+	}
+}
+
+// R3b: with a busy timeout of 0 a held lock fails each attempt at once, as
+// busy_timeout(0) does; R3 still sleeps 5 and 10 ms between attempts.
+func TestR3b_ZeroTimeoutFailsAtOnce(t *testing.T) {
+	checkLeaks(t)
+	mock := clock.NewMock()
+	mock.Set(t0)
+	pc := &parkClock{Mock: mock, parked: make(chan time.Duration)}
+	st, err := OpenMemory("", WithClock(pc), WithBusyTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e := &env{st: st, mock: mock, logs: &syncBuffer{}}
+	e.create(t, spec("b1", 10*time.Second, 0, 0))
+	holdWriteLock(t, st)
+	waits, err := drive(pc, func() error {
+		_, err := st.ResetBudget(context.Background(), "b1")
+		return err
+	})
+	if !errors.Is(err, ErrBusy) || !cmp.Equal(waits, []time.Duration{5 * time.Millisecond, 10 * time.Millisecond}) {
+		t.Errorf("err %v, waits %v; want ErrBusy after [5ms 10ms]", err, waits)
+	}
+}
+
+// R3b: the busy wait is a cancellation point: an abort ends it at once and
+// nothing is retried.
+func TestR3b_WaitEndsOnAbort(t *testing.T) {
+	e, pc := newParkEnv(t, Hooks{})
+	e.create(t, spec("b1", 10*time.Second, 0, 0))
+	holdWriteLock(t, e.st)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.st.ResetBudget(ctx, "b1")
+		done <- err
+	}()
+	<-pc.parked // the first busy wait
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("ResetBudget aborted in a busy wait = %v, want context.Canceled", err)
 	}
 }
 

@@ -2,6 +2,7 @@ package reconcilers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,7 +203,8 @@ func TestR5_ReportUsage_SoftBreach(t *testing.T) {
 }
 
 // R5 report_usage: a dedup key replays its stored outcome without applying
-// anything again: Ok as already_applied, breaches as the same breach.
+// anything again: Ok as Ok (upstream's wave9_budget.rs asserts it), breaches
+// as the same breach with the same details.
 func TestR5_ReportUsage_DedupReplays(t *testing.T) {
 	e := newEnv(t, Hooks{})
 	e.create(t, spec("b1", time.Hour, 100, 50))
@@ -210,8 +212,11 @@ func TestR5_ReportUsage_DedupReplays(t *testing.T) {
 	if out := e.report(t, "b1", map[string]int64{"tokens": 10}, "k-ok"); out.Kind != OutcomeOK {
 		t.Fatalf("first report: %v", out.Kind)
 	}
-	if out := e.report(t, "b1", map[string]int64{"tokens": 10}, "k-ok"); out != (UsageOutcome{Kind: OutcomeAlreadyApplied}) {
-		t.Errorf("replayed ok = %+v, want already_applied", out)
+	if out := e.report(t, "b1", map[string]int64{"tokens": 10}, "k-ok"); out != (UsageOutcome{Kind: OutcomeOK}) {
+		t.Errorf("replayed ok = %+v, want ok", out)
+	}
+	if got := e.status(t, "b1").Usage["tokens"]; got != 10 {
+		t.Errorf("usage after a replay = %d, want 10 (not applied twice)", got)
 	}
 	soft := e.report(t, "b1", map[string]int64{"tokens": 45}, "k-soft")
 	hard := e.report(t, "b1", map[string]int64{"tokens": 60}, "k-hard")
@@ -238,26 +243,64 @@ func TestR5_ReportUsage_DedupReplays(t *testing.T) {
 	}
 }
 
-// R5 report_usage: dedup entries live 24 h; at 24 h the key is forgotten
-// and the report applies again.
-func TestR5_ReportUsage_DedupExpiresAfter24h(t *testing.T) {
+// R5 report_usage: upstream writes expires_at_ms but never reads it, so a
+// key replays however old it is: after 24 h, after 25 h, after a year.
+func TestR5_ReportUsage_DedupNeverExpires(t *testing.T) {
 	e := newEnv(t, Hooks{})
 	e.create(t, spec("b1", 0, 0, 0))
 	e.report(t, "b1", map[string]int64{"tokens": 1}, "k")
+	for _, d := range []time.Duration{24 * time.Hour, time.Hour, 365 * 24 * time.Hour} {
+		e.mock.Add(d)
+		if out := e.report(t, "b1", map[string]int64{"tokens": 1}, "k"); out.Kind != OutcomeOK {
+			t.Errorf("replay after +%v: %v, want ok", d, out.Kind)
+		}
+	}
+	if got := e.status(t, "b1").Usage["tokens"]; got != 1 {
+		t.Errorf("usage = %d, want 1 (applied once)", got)
+	}
+	var stored string
+	var expires int64
+	if err := e.st.DB().QueryRowContext(t.Context(),
+		"SELECT outcome_json, expires_at_ms FROM ff_budget_usage_dedup WHERE dedup_key = 'k'").Scan(&stored, &expires); err != nil {
+		t.Fatal(err)
+	}
+	if stored != `{"kind":"Ok"}` || expires != ms(t0)+24*3600*1000 {
+		t.Errorf("dedup row = %s, expires %d; want {\"kind\":\"Ok\"} and t0+24h", stored, expires)
+	}
+}
 
-	e.mock.Add(24*time.Hour - time.Millisecond)
-	if out := e.report(t, "b1", map[string]int64{"tokens": 1}, "k"); out.Kind != OutcomeAlreadyApplied {
-		t.Errorf("just before 24h: %v, want already_applied", out.Kind)
+// R5 report_usage: outcome_json has upstream's shape, and only the empty
+// placeholder (a caller that died mid-way) replays as already_applied.
+func TestR5_ReportUsage_OutcomeJSON(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.create(t, spec("b1", 0, 100, 50))
+	e.report(t, "b1", map[string]int64{"tokens": 60}, "soft")
+	e.report(t, "b1", map[string]int64{"tokens": 60}, "hard")
+	for key, want := range map[string]string{
+		"soft": `{"current_usage":60,"dimension":"tokens","kind":"SoftBreach","soft_limit":50}`,
+		"hard": `{"current_usage":60,"dimension":"tokens","hard_limit":100,"kind":"HardBreach"}`,
+	} {
+		var got string
+		if err := e.st.DB().QueryRowContext(t.Context(),
+			"SELECT outcome_json FROM ff_budget_usage_dedup WHERE dedup_key = ?", key).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: outcome_json = %s, want %s", key, got, want)
+		}
 	}
-	e.mock.Add(time.Millisecond)
-	if out := e.report(t, "b1", map[string]int64{"tokens": 1}, "k"); out.Kind != OutcomeOK {
-		t.Errorf("at 24h: %v, want ok (expired key applies again)", out.Kind)
+	if _, err := e.st.DB().ExecContext(t.Context(), `INSERT INTO ff_budget_usage_dedup
+		(partition_key, dedup_key, outcome_json, applied_at_ms, expires_at_ms) VALUES (0, 'dead', '{}', 0, 0)`); err != nil {
+		t.Fatal(err)
 	}
-	if out := e.report(t, "b1", map[string]int64{"tokens": 1}, "k"); out.Kind != OutcomeAlreadyApplied {
-		t.Errorf("right after re-applying: %v, want already_applied (the key is remembered anew)", out.Kind)
+	if out := e.report(t, "b1", map[string]int64{"tokens": 1}, "dead"); out.Kind != OutcomeAlreadyApplied {
+		t.Errorf("placeholder replay = %v, want already_applied", out.Kind)
 	}
-	if got := e.status(t, "b1").Usage["tokens"]; got != 2 {
-		t.Errorf("usage = %d, want 2", got)
+	if _, err := e.st.DB().ExecContext(t.Context(), `UPDATE ff_budget_usage_dedup SET outcome_json = '{"kind":"Nope"}' WHERE dedup_key = 'dead'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.ReportUsage(t.Context(), "b1", map[string]int64{"tokens": 1}, "dead"); err == nil || !strings.Contains(err.Error(), "unknown kind") {
+		t.Errorf("unknown stored kind: %v, want a corruption error", err)
 	}
 }
 

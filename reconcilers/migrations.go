@@ -12,7 +12,8 @@ import (
 type migration struct {
 	version int
 	name    string
-	sql     string
+	// stmts run in order, one statement each.
+	stmts []string
 }
 
 // migrations is the schema history. Append only: an applied migration is
@@ -24,7 +25,7 @@ type migration struct {
 var migrations = []migration{{
 	version: 1,
 	name:    "budget tables",
-	sql: `
+	stmts: []string{`
 CREATE TABLE ff_budget_policy (
 	partition_key     INTEGER NOT NULL DEFAULT 0,
 	budget_id         TEXT    NOT NULL,
@@ -40,12 +41,10 @@ CREATE TABLE ff_budget_policy (
 	created_at_ms     INTEGER NOT NULL,
 	updated_at_ms     INTEGER NOT NULL,
 	PRIMARY KEY (partition_key, budget_id)
-) WITHOUT ROWID;
-
+) WITHOUT ROWID`, `
 CREATE INDEX ff_budget_policy_next_reset
 	ON ff_budget_policy (partition_key, next_reset_at_ms)
-	WHERE next_reset_at_ms IS NOT NULL;
-
+	WHERE next_reset_at_ms IS NOT NULL`, `
 CREATE TABLE ff_budget_usage (
 	partition_key    INTEGER NOT NULL DEFAULT 0,
 	budget_id        TEXT    NOT NULL,
@@ -54,8 +53,7 @@ CREATE TABLE ff_budget_usage (
 	last_reset_at_ms INTEGER NOT NULL DEFAULT 0,
 	updated_at_ms    INTEGER NOT NULL,
 	PRIMARY KEY (partition_key, budget_id, dimensions_key)
-) WITHOUT ROWID;
-
+) WITHOUT ROWID`, `
 CREATE TABLE ff_budget_usage_dedup (
 	partition_key INTEGER NOT NULL DEFAULT 0,
 	dedup_key     TEXT    NOT NULL,
@@ -63,8 +61,56 @@ CREATE TABLE ff_budget_usage_dedup (
 	applied_at_ms INTEGER NOT NULL,
 	expires_at_ms INTEGER NOT NULL,
 	PRIMARY KEY (partition_key, dedup_key)
-) WITHOUT ROWID;
-`,
+) WITHOUT ROWID`,
+	},
+}, {
+	// Upstream's 0021: the worker registry and its event log.
+	version: 2,
+	name:    "worker registry",
+	stmts: []string{`
+CREATE TABLE ff_worker_registry (
+	namespace          TEXT    NOT NULL,
+	worker_instance_id TEXT    NOT NULL,
+	worker_id          TEXT    NOT NULL,
+	lanes              TEXT    NOT NULL,
+	capabilities_csv   TEXT    NOT NULL,
+	last_heartbeat_ms  INTEGER NOT NULL,
+	liveness_ttl_ms    INTEGER NOT NULL,
+	registered_at_ms   INTEGER NOT NULL,
+	PRIMARY KEY (namespace, worker_instance_id)
+)`, `
+CREATE TABLE ff_worker_registry_event (
+	namespace          TEXT    NOT NULL,
+	worker_instance_id TEXT    NOT NULL,
+	event_kind         TEXT    NOT NULL,
+	event_at_ms        INTEGER NOT NULL,
+	reason             TEXT    NULL,
+	PRIMARY KEY (namespace, worker_instance_id, event_at_ms)
+)`, `
+CREATE INDEX ff_worker_registry_ns_inst_idx
+	ON ff_worker_registry (namespace, worker_instance_id)`,
+	},
+}, {
+	// Upstream's 0022: event_kind joins the event key, so a registration
+	// and a heartbeat in the same millisecond are both kept.
+	version: 3,
+	name:    "worker registry event key",
+	stmts: []string{`
+CREATE TABLE ff_worker_registry_event_new (
+	namespace          TEXT    NOT NULL,
+	worker_instance_id TEXT    NOT NULL,
+	event_kind         TEXT    NOT NULL,
+	event_at_ms        INTEGER NOT NULL,
+	reason             TEXT    NULL,
+	PRIMARY KEY (namespace, worker_instance_id, event_at_ms, event_kind)
+)`, `
+INSERT INTO ff_worker_registry_event_new
+	(namespace, worker_instance_id, event_kind, event_at_ms, reason)
+	SELECT namespace, worker_instance_id, event_kind, event_at_ms, reason
+	FROM ff_worker_registry_event`,
+		`DROP TABLE ff_worker_registry_event`,
+		`ALTER TABLE ff_worker_registry_event_new RENAME TO ff_worker_registry_event`,
+	},
 }}
 
 // migrate applies, in order, every migration newer than the database's
@@ -91,7 +137,7 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 	}
 	for _, m := range list {
 		err := retryBusy(ctx, clk, func(ctx context.Context) error {
-			return txOnce(ctx, db, nil, func(ctx context.Context, conn *sql.Conn) error {
+			return txOnce(ctx, db, "BEGIN IMMEDIATE", func(ctx context.Context, conn *sql.Conn) error {
 				var current int
 				if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
 					return err
@@ -102,8 +148,10 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 				if current >= m.version {
 					return nil // applied earlier, or by a concurrent opener
 				}
-				if _, err := conn.ExecContext(ctx, m.sql); err != nil {
-					return err
+				for _, q := range m.stmts {
+					if _, err := conn.ExecContext(ctx, q); err != nil {
+						return err
+					}
 				}
 				// PRAGMA takes no bound parameters; the value is our own int.
 				_, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.version))

@@ -238,8 +238,8 @@ func TestMigrations_EachInOwnTransaction(t *testing.T) {
 	}
 	defer db.Close()
 
-	good := migration{version: 1, name: "one", sql: "CREATE TABLE one (x)"}
-	bad := migration{version: 2, name: "two", sql: "CREATE TABLE two (x); INSERT INTO nowhere VALUES (1)"}
+	good := migration{version: 1, name: "one", stmts: []string{"CREATE TABLE one (x)"}}
+	bad := migration{version: 2, name: "two", stmts: []string{"CREATE TABLE two (x)", "INSERT INTO nowhere VALUES (1)"}}
 	if err := migrate(t.Context(), db, mock, []migration{good, bad}); err == nil {
 		t.Fatal("migrate with a failing migration succeeded")
 	}
@@ -251,7 +251,7 @@ func TestMigrations_EachInOwnTransaction(t *testing.T) {
 		t.Errorf("table two exists (%d, %v): the failed migration was not rolled back", n, err)
 	}
 
-	fixed := migration{version: 2, name: "two", sql: "CREATE TABLE two (x)"}
+	fixed := migration{version: 2, name: "two", stmts: []string{"CREATE TABLE two (x)"}}
 	if err := migrate(t.Context(), db, mock, []migration{good, fixed}); err != nil {
 		t.Fatalf("migrate after fix: %v", err)
 	}
@@ -392,39 +392,32 @@ func TestStmtCache_ReleasedWhenPoolClosesConn(t *testing.T) {
 	if err != nil || rep.Processed != 2 || rep.Errors != 0 {
 		t.Fatalf("ScanTick = %+v, %v; want 2 processed", rep, err)
 	}
-	e.st.stmts.mu.Lock()
-	n := len(e.st.stmts.conns)
-	e.st.stmts.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d connections still hold cached statements after the pool closed them all", n)
-	}
 	if open := e.st.DB().Stats().OpenConnections; open != 0 {
 		t.Errorf("OpenConnections = %d, want 0", open)
 	}
+	if n := e.st.conn.closeErrors.Load(); n != 0 {
+		t.Errorf("%d connection closes failed (unfinalized statements?)", n)
+	}
 }
 
-// Cached statements are reused across ticks on a pooled connection, and
-// the usual idle pool keeps them.
+// Cached statements are reused across ticks on a pooled connection: three
+// ticks prepare each statement once.
 func TestStmtCache_Reused(t *testing.T) {
 	e := newEnv(t, Hooks{})
+	e.st.DB().SetMaxOpenConns(1)
 	e.create(t, spec("b1", time.Second, 0, 0))
-	for range 3 {
+	tick := func() {
 		e.mock.Add(time.Second)
 		rep, err := e.st.ScanTick(t.Context(), e.mock.Now())
 		if err != nil || rep.Processed != 1 {
 			t.Fatalf("ScanTick = %+v, %v; want 1 processed", rep, err)
 		}
 	}
-	e.st.stmts.mu.Lock()
-	defer e.st.stmts.mu.Unlock()
-	if len(e.st.stmts.conns) == 0 {
-		t.Fatal("no connection caches statements")
-	}
-	for _, set := range e.st.stmts.conns {
-		for id, st := range set {
-			if st != nil && st.Busy() {
-				t.Errorf("statement %d left unreset", id)
-			}
-		}
+	tick()
+	after1 := e.st.conn.prepared.Load()
+	tick()
+	tick()
+	if got := e.st.conn.prepared.Load(); got != after1 {
+		t.Errorf("statements prepared: %d after one tick, %d after three: not reused", after1, got)
 	}
 }

@@ -12,7 +12,21 @@ import (
 type Config struct {
 	// BudgetResetInterval is the budget_reset reconciler's period.
 	BudgetResetInterval time.Duration
+	// WorkerRegistryTTLInterval is the worker_registry_ttl_sweep
+	// reconciler's period (upstream's default is
+	// [DefaultWorkerRegistryTTLInterval]; the zero Config disables it).
+	WorkerRegistryTTLInterval time.Duration
 }
+
+// DefaultWorkerRegistryTTLInterval is upstream's default sweep cadence
+// (Postgres' worker_registry_ttl_interval).
+const DefaultWorkerRegistryTTLInterval = 30 * time.Second
+
+// Reconciler names, as events, logs and scenarios spell them.
+const (
+	BudgetReset            = "budget_reset"
+	WorkerRegistryTTLSweep = "worker_registry_ttl_sweep"
+)
 
 // delayTolerance is tokio's MissedTickBehavior::Delay slack (S4): a tick
 // observed within 5 ms of its deadline keeps the schedule.
@@ -29,7 +43,8 @@ type reconciler struct {
 // one more entry here (S1); the loop does not change.
 func (c Config) registrations(st *Store) []reconciler {
 	return []reconciler{
-		{name: "budget_reset", interval: c.BudgetResetInterval, tick: st.ScanTick},
+		{name: BudgetReset, interval: c.BudgetResetInterval, tick: st.ScanTick},
+		{name: WorkerRegistryTTLSweep, interval: c.WorkerRegistryTTLInterval, tick: st.TTLSweepTick},
 	}
 }
 
@@ -69,7 +84,13 @@ type task struct {
 //
 // A negative interval is a configuration error wrapping [ErrInvalidInput].
 func Spawn(st *Store, cfg Config, opts ...Option) (*Supervisor, error) {
-	o := buildOptions(opts)
+	if st == nil {
+		return nil, fmt.Errorf("%w: Spawn needs a store", ErrInvalidInput)
+	}
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
 	var regs []reconciler
 	for _, r := range cfg.registrations(st) {
 		switch {

@@ -475,3 +475,40 @@ func TestS3WithBenbjohnsonMockClock(t *testing.T) {
 	sup.Close()
 	<-sup.Done()
 }
+
+// S1: both reconcilers run under the one loop, registered budget_reset
+// first, each on its own period; Shutdown counts both.
+func TestS1TwoReconcilers(t *testing.T) {
+	r := newRig(t)
+	sup, err := reconcilers.Spawn(r.st, reconcilers.Config{BudgetResetInterval: 5 * time.Second, WorkerRegistryTTLInterval: 3 * time.Second}, r.opts()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sup = sup
+	r.idle()
+	if n := sup.Running(); n != 2 {
+		t.Fatalf("running = %d, want 2", n)
+	}
+	r.advance(15 * time.Second)
+	r.mu.Lock()
+	ticks := map[string][]time.Duration{}
+	for _, e := range r.events {
+		if e.Kind == reconcilers.EventTickStarted {
+			ticks[e.Reconciler] = append(ticks[e.Reconciler], e.Now.Sub(t0))
+		}
+	}
+	r.mu.Unlock()
+	s := time.Second
+	if want := durations(5*s, 10*s, 15*s); !equalDurations(ticks[reconcilers.BudgetReset], want) {
+		t.Errorf("budget_reset ticks at %v, want %v", ticks[reconcilers.BudgetReset], want)
+	}
+	if want := durations(3*s, 6*s, 9*s, 12*s, 15*s); !equalDurations(ticks[reconcilers.WorkerRegistryTTLSweep], want) {
+		t.Errorf("sweep ticks at %v, want %v", ticks[reconcilers.WorkerRegistryTTLSweep], want)
+	}
+	if !strings.Contains(r.log.String(), "scanners=2") {
+		t.Errorf("spawn log: %q", r.log.String())
+	}
+	if n := r.shutdown(0); n != 2 {
+		t.Errorf("Shutdown(0) = %d, want 2", n)
+	}
+}

@@ -19,6 +19,10 @@ type Budget struct {
 	ResetInterval time.Duration `yaml:"reset_interval" json:"reset_interval" jsonschema_description:"Time between resets; 0s (the default) means the budget is never scheduled for reset."`
 	// Dimensions holds each dimension's limits (default: none).
 	Dimensions map[string]Limits `yaml:"dimensions" json:"dimensions,omitempty" jsonschema_description:"Limits per dimension name (default: none)."`
+	// Policy "none" declares the id without creating it: the budget has no
+	// policy row (report_usage then applies no limits, status says not
+	// found) until a create_budget step creates it. Only under budgets:.
+	Policy string `yaml:"policy" json:"policy,omitempty" jsonschema:"enum=none" jsonschema_description:"none: declare the id without creating the budget (no policy row), e.g. to report usage against a budget with no policy."`
 
 	// Pos is where the declaration starts; IDPos where its id is written.
 	Pos   Pos `yaml:"-" json:"pos"`
@@ -36,6 +40,9 @@ type Limits struct {
 	Hard int64 `yaml:"hard" json:"hard" jsonschema_description:"Hard limit; 0 (the default) means none."`
 	Soft int64 `yaml:"soft" json:"soft" jsonschema_description:"Soft limit; 0 (the default) means none."`
 }
+
+// PolicyNone is the Policy of a budget declared without a policy row.
+const PolicyNone = "none"
 
 // Budget defaults.
 const (

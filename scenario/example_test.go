@@ -26,7 +26,7 @@ func Example() {
 	fmt.Println(sc.Validate())
 	// Output:
 	// steps[1].concurrently[0]: unknown budget "b2" (did you mean "b1"?); declare it under budgets: or create it in an earlier create_budget step
-	// steps[1].concurrently[1]: advance cannot run inside concurrently: only actions can (spawn, shutdown, close, create_budget, report_usage, reset_budget, set_next_reset, scan_tick, slow_tick, tick_error, busy, hold_write_lock)
+	// steps[1].concurrently[1]: advance cannot run inside concurrently: only actions can, not time steps, checks or concurrently
 }
 
 // Every kind of step, from the registry.

@@ -35,6 +35,7 @@ type Scenario struct {
 	Start       time.Time  `yaml:"start" json:"start" jsonschema_description:"Wall-clock time of t=0 (RFC 3339); default 2026-01-01T00:00:00Z."`
 	Seed        uint64     `yaml:"seed" json:"seed" jsonschema_description:"Default seed for the run (overridable on the command line); default 0."`
 	Supervisor  Supervisor `yaml:"supervisor" json:"supervisor" jsonschema_description:"Supervisor configuration used by spawn steps; default: every reconciler disabled."`
+	Store       Store      `yaml:"store" json:"store" jsonschema_description:"Store configuration: how the SQLite connections behave."`
 	Budgets     []Budget   `yaml:"budgets" json:"budgets,omitempty" jsonschema_description:"Budgets created at t=0, before the first step."`
 	Steps       []Step     `yaml:"steps" json:"steps" jsonschema:"required" jsonschema_description:"The steps, run in order."`
 
@@ -55,7 +56,28 @@ func (sc *Scenario) StartTime() time.Time {
 // Supervisor is the supervisor configuration spawn steps use (S1). A zero
 // interval disables its reconciler.
 type Supervisor struct {
-	BudgetResetInterval time.Duration `yaml:"budget_reset_interval" json:"budget_reset_interval" jsonschema_description:"Period of the budget_reset reconciler; 0s (the default) disables it."`
+	BudgetResetInterval       time.Duration `yaml:"budget_reset_interval" json:"budget_reset_interval" jsonschema_description:"Period of the budget_reset reconciler; 0s (the default) disables it."`
+	WorkerRegistryTTLInterval time.Duration `yaml:"worker_registry_ttl_interval" json:"worker_registry_ttl_interval" jsonschema_description:"Period of the worker_registry_ttl_sweep reconciler; 0s (the default here, so that older scenarios keep their meaning; upstream's is 30s) disables it."`
+}
+
+// DefaultBusyTimeout is a store connection's busy timeout when a scenario
+// names none: sqlx's default, as upstream (R3b).
+const DefaultBusyTimeout = 5 * time.Second
+
+// Store is the store configuration.
+type Store struct {
+	// BusyTimeout is how long a statement waits for a held write lock, on
+	// SQLite's busy-handler schedule, before SQLITE_BUSY reaches R3 (R3b).
+	// Nil means [DefaultBusyTimeout]; 0 fails at once.
+	BusyTimeout *time.Duration `yaml:"busy_timeout" json:"busy_timeout,omitempty" jsonschema_description:"How long a statement waits for a held write lock before SQLITE_BUSY (R3b); default 5s, 0s fails at once."`
+}
+
+// BusyTimeoutOrDefault is BusyTimeout, defaulted.
+func (s Store) BusyTimeoutOrDefault() time.Duration {
+	if s.BusyTimeout == nil {
+		return DefaultBusyTimeout
+	}
+	return *s.BusyTimeout
 }
 
 // Offset is a time measured from the scenario start (t=0), or null where a

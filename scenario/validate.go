@@ -140,6 +140,9 @@ func (v *validator) budget(b *Budget, path string) {
 	if b.ID == "" {
 		v.errorf(orPos(b.IDPos, b.Pos), path, "a budget needs an id")
 	}
+	if b.Policy != "" && b.Policy != PolicyNone {
+		v.errorf(b.Pos, path, "budget %q: unknown policy %q (want none, or leave it out)", b.ID, b.Policy)
+	}
 	switch {
 	case b.ResetInterval < 0:
 		v.errorf(b.Pos, path, "budget %q: reset_interval must not be negative, got %v", b.ID, b.ResetInterval)
@@ -176,20 +179,10 @@ func (v *validator) step(s *Step, path string, inside bool) {
 	k := kinds[0]
 	info := k.Info()
 	if inside && !info.Concurrent {
-		v.errorf(s.Pos, path, "%s cannot run inside concurrently: only actions can (%s)", info.Name, strings.Join(concurrentNames(), ", "))
+		v.errorf(s.Pos, path, "%s cannot run inside concurrently: only actions can, not time steps, checks or concurrently", info.Name)
 	}
 	v.expect(s, k, path)
 	v.action(s, k, path)
-}
-
-func concurrentNames() []string {
-	var out []string
-	for _, k := range Kinds() {
-		if k.Info().Concurrent {
-			out = append(out, k.String())
-		}
-	}
-	return out
 }
 
 func (v *validator) expect(s *Step, k Kind, path string) {
@@ -210,32 +203,47 @@ func (v *validator) expect(s *Step, k Kind, path string) {
 		return
 	}
 	for i, o := range s.Expect.AnyOf {
-		p := fmt.Sprintf("%s.expect.any_of[%d]", path, i)
-		given := o.fields()
-		if o.Result != "" && !slices.Contains(spec.Results, o.Result) {
-			if len(spec.Results) == 0 {
-				v.errorf(pos, p, "%s's expect has no scalar outcomes (want a mapping)", k)
-			} else {
-				v.errorf(pos, p, "unknown %s outcome %q%s", k, o.Result, suggest.Hint(o.Result, spec.Results))
-			}
+		v.outcome(pos, fmt.Sprintf("%s.expect.any_of[%d]", path, i), k, spec, o)
+	}
+}
+
+// outcome checks one alternative of a kind's expect against its spec.
+func (v *validator) outcome(pos Pos, path string, k Kind, spec *ExpectSpec, o Outcome) {
+	given := o.fields()
+	for _, f := range given {
+		if !slices.Contains(spec.Fields, f) {
+			v.errorf(pos, path, "%s's expect cannot give %s (it may give: %s)", k, f, orNone(spec.Fields))
+		}
+	}
+	result := o.ResultName()
+	if o.Result != "" && result != o.Result {
+		v.errorf(pos, path, "result %s contradicts %s", o.Result, result)
+	}
+	if result != "" && !slices.Contains(spec.Results, result) {
+		if len(spec.Results) == 0 {
+			v.errorf(pos, path, "%s's expect names no results (want a mapping)", k)
+		} else {
+			v.errorf(pos, path, "unknown %s outcome %q%s", k, result, suggest.Hint(result, spec.Results))
+		}
+	}
+	if o.Error != "" {
+		if !slices.Contains(ErrorKinds, o.Error) {
+			v.errorf(pos, path, "unknown error %q%s", o.Error, suggest.Hint(o.Error, ErrorKinds))
 		}
 		for _, f := range given {
-			if !slices.Contains(spec.Fields, f) {
-				v.errorf(pos, p, "%s's expect cannot give %s (it may give: %s)", k, f, orNone(spec.Fields))
+			if f != "error" && f != "returned_at" {
+				v.errorf(pos, path, "an expected error cannot also give %s", f)
 			}
 		}
-		if o.Result == "" {
-			for _, r := range spec.Required {
-				if !slices.Contains(given, r) {
-					v.errorf(pos, p, "missing required key %q", r)
-				}
-			}
-			if len(given) == 0 && len(spec.Fields) == 0 {
-				v.errorf(pos, p, "an outcome of %s is one of %s", k, strings.Join(spec.Results, ", "))
-			}
-		}
-		v.outcomeRanges(pos, p, o)
 	}
+	if result == "" && o.Error == "" {
+		for _, r := range spec.Required {
+			if !slices.Contains(given, r) {
+				v.errorf(pos, path, "missing required key %q", r)
+			}
+		}
+	}
+	v.outcomeRanges(pos, path, o)
 }
 
 func orNone(ss []string) string {
@@ -253,6 +261,12 @@ func (o *Outcome) fields() []string {
 			out = append(out, name)
 		}
 	}
+	add(o.Result != "", "result")
+	add(o.HardBreach != nil, "hard_breach")
+	add(o.SoftBreach != nil, "soft_breach")
+	add(o.Refreshed != nil, "refreshed")
+	add(o.Error != "", "error")
+	add(o.ReturnedAt != nil, "returned_at")
 	add(o.Installed != nil, "installed")
 	add(o.TimedOut != nil, "timed_out")
 	add(o.NextResetAt != nil, "next_reset_at")
@@ -271,6 +285,21 @@ func (v *validator) outcomeRanges(pos Pos, path string, o Outcome) {
 		}
 	}
 	v.offset(pos, path, "next_reset_at", o.NextResetAt)
+	v.offset(pos, path, "returned_at", o.ReturnedAt)
+	if o.Refreshed != nil {
+		v.offset(pos, path, "next_expiry", o.Refreshed.NextExpiry)
+	}
+	for _, b := range []*Breach{o.HardBreach, o.SoftBreach} {
+		if b == nil {
+			continue
+		}
+		if b.CurrentUsage != nil {
+			v.count(pos, path, "current_usage", *b.CurrentUsage, 0)
+		}
+		if b.Limit != nil {
+			v.count(pos, path, "limit", *b.Limit, 0)
+		}
+	}
 }
 
 func (v *validator) offset(pos Pos, path, name string, o *Offset) {
@@ -279,13 +308,15 @@ func (v *validator) offset(pos Pos, path, name string, o *Offset) {
 	}
 }
 
-// ref checks a reference to a budget by the current top-level step.
-func (v *validator) ref(id string, pos Pos, path string) {
+// ref checks a reference to a budget by the current top-level step. A step
+// that expects not_found may name a budget nobody declared: that is what
+// it checks.
+func (v *validator) ref(id string, pos Pos, path string, expectsNotFound bool) {
 	if id == "" {
 		v.errorf(pos, path, "a budget reference must not be empty")
 		return
 	}
-	if _, ok := v.declared[id]; ok {
+	if _, ok := v.declared[id]; ok || expectsNotFound {
 		return
 	}
 	seq, created := v.created[id]
@@ -330,9 +361,12 @@ func (v *validator) action(s *Step, k Kind, path string) {
 		v.nonNegative(p, path, "grace", s.Shutdown.Grace)
 	case KindCreateBudget:
 		v.budget(s.CreateBudget, path+".create_budget")
+		if s.CreateBudget.Policy != "" {
+			v.errorf(p, path, "policy: none declares a budget without creating it, so it belongs under budgets:, not in create_budget")
+		}
 	case KindReportUsage:
 		r := s.ReportUsage
-		v.ref(r.Budget, orPos(r.BudgetPos, p), path)
+		v.ref(r.Budget, orPos(r.BudgetPos, p), path, false)
 		for _, d := range sortedKeys(r.Usage) {
 			if d == "" {
 				v.errorf(p, path, "a usage dimension must have a name")
@@ -340,10 +374,10 @@ func (v *validator) action(s *Step, k Kind, path string) {
 			v.count(p, path, d, r.Usage[d], 0)
 		}
 	case KindResetBudget:
-		v.ref(s.ResetBudget.Budget, orPos(s.ResetBudget.BudgetPos, p), path)
+		v.ref(s.ResetBudget.Budget, orPos(s.ResetBudget.BudgetPos, p), path, expectsResult(s, "not_found"))
 	case KindSetNextReset:
 		r := s.SetNextReset
-		v.ref(r.Budget, orPos(r.BudgetPos, p), path)
+		v.ref(r.Budget, orPos(r.BudgetPos, p), path, false)
 		v.offset(p, path, "at", &r.At)
 	case KindExpectBudget:
 		v.budgetExpects(s, path)
@@ -370,6 +404,27 @@ func (v *validator) action(s *Step, k Kind, path string) {
 		v.count(p, path, "tick", int64(s.TickError.Tick), 1)
 	case KindBusy:
 		v.count(p, path, "attempts", int64(s.Busy.Attempts), 1)
+	case KindDBError:
+		v.enum(p, path, "code", s.DBError.Code, DBErrorCodes)
+		if s.DBError.On != "" {
+			v.enum(p, path, "on", s.DBError.On, DBErrorOn)
+		}
+		v.count(p, path, "attempts", int64(s.DBError.Attempts), 1)
+	case KindRegisterWorker:
+		r := s.RegisterWorker
+		v.worker(p, path, r.Namespace, r.Instance)
+		if r.WorkerID == "" {
+			v.errorf(p, path, "register_worker needs a worker_id")
+		}
+		v.nonNegative(p, path, "ttl", r.TTL)
+		v.names(p, path, "lanes", r.Lanes)
+		v.names(p, path, "capabilities", r.Capabilities)
+	case KindHeartbeatWorker:
+		v.worker(p, path, s.HeartbeatWorker.Namespace, s.HeartbeatWorker.Instance)
+	case KindMarkWorkerDead:
+		v.worker(p, path, s.MarkWorkerDead.Namespace, s.MarkWorkerDead.Instance)
+	case KindExpectWorkers:
+		v.workersExpect(s, path)
 	case KindHoldWriteLock:
 		v.nonNegative(p, path, "duration", s.HoldWriteLock.Duration)
 	case KindConcurrently:
@@ -382,6 +437,61 @@ func (v *validator) action(s *Step, k Kind, path string) {
 	}
 }
 
+// expectsResult reports whether any alternative of the step's expect names
+// result.
+func expectsResult(s *Step, result string) bool {
+	if s.Expect == nil {
+		return false
+	}
+	for _, o := range s.Expect.AnyOf {
+		if o.ResultName() == result {
+			return true
+		}
+	}
+	return false
+}
+
+// worker checks a reference to a worker instance.
+func (v *validator) worker(p Pos, path, ns, instance string) {
+	if instance == "" {
+		v.errorf(p, path, "a worker instance must not be empty")
+	}
+	_ = ns // any namespace may be named; "" means the default
+}
+
+// names checks a list stored comma-joined: no name may be empty or hold a
+// comma, or it would not read back as itself.
+func (v *validator) names(p Pos, path, what string, names []string) {
+	for _, n := range names {
+		if n == "" || strings.Contains(n, ",") {
+			v.errorf(p, path, "%s: %q cannot be stored (names are stored comma-joined: no empty names, no commas)", what, n)
+		}
+	}
+}
+
+func (v *validator) workersExpect(s *Step, path string) {
+	p := s.Pos
+	we := s.ExpectWorkers
+	if len(we.Workers) == 0 {
+		v.errorf(p, path, "expect_workers needs at least one instance")
+	}
+	for _, w := range we.Workers {
+		wp := orPos(w.Pos, p)
+		if w.Instance == "" {
+			v.errorf(wp, path, "a worker instance must not be empty")
+		}
+		given := w.WorkerID != nil || w.LastHeartbeat != nil || w.TTL != nil || w.RegisteredAt != nil || w.Lanes != nil || w.Capabilities != nil
+		if w.Absent && given {
+			v.errorf(wp, path, "worker %q: absent cannot be combined with fields", w.Instance)
+		}
+		v.offset(wp, path, "last_heartbeat", w.LastHeartbeat)
+		v.offset(wp, path, "registered_at", w.RegisteredAt)
+		if w.TTL != nil {
+			v.nonNegative(wp, path, "ttl", *w.TTL)
+		}
+	}
+}
+
 func (v *validator) budgetExpects(s *Step, path string) {
 	p := s.Pos
 	if len(s.ExpectBudget) == 0 {
@@ -389,7 +499,11 @@ func (v *validator) budgetExpects(s *Step, path string) {
 	}
 	for _, b := range s.ExpectBudget {
 		bp := orPos(b.Pos, p)
-		v.ref(b.Budget, bp, path)
+		notFound := false
+		for _, st := range b.AnyOf {
+			notFound = notFound || st.NotFound
+		}
+		v.ref(b.Budget, bp, path, notFound)
 		if len(b.AnyOf) == 0 {
 			v.errorf(bp, path, "any_of needs at least one alternative")
 		}
@@ -419,6 +533,13 @@ func (v *validator) ticksExpects(s *Step, path string) {
 }
 
 func (v *validator) budgetState(pos Pos, path string, st BudgetState) {
+	if st.NotFound && st.hasFields() {
+		v.errorf(pos, path, "not_found cannot be combined with fields")
+	}
+	if st.ResetInterval != nil {
+		v.nonNegative(pos, path, "reset_interval", *st.ResetInterval)
+	}
+	v.offset(pos, path, "created_at", st.CreatedAt)
 	for name, m := range map[string]map[string]int64{"usage": st.Usage, "hard_limits": st.HardLimits, "soft_limits": st.SoftLimits} {
 		for _, d := range sortedKeys(m) {
 			v.count(pos, path+"."+name, d, m[d], 0)

@@ -19,18 +19,23 @@ type action func(e *engine, s *scenario.Step) (scenario.Outcome, error)
 // here panics at init.
 var actions = func() map[scenario.Kind]action {
 	m := map[scenario.Kind]action{
-		scenario.KindSpawn:         (*engine).spawn,
-		scenario.KindShutdown:      (*engine).shutdown,
-		scenario.KindClose:         (*engine).close,
-		scenario.KindCreateBudget:  (*engine).createBudget,
-		scenario.KindReportUsage:   (*engine).reportUsage,
-		scenario.KindResetBudget:   (*engine).resetBudget,
-		scenario.KindSetNextReset:  (*engine).setNextReset,
-		scenario.KindScanTick:      (*engine).scanTick,
-		scenario.KindSlowTick:      (*engine).armFault,
-		scenario.KindTickError:     (*engine).armFault,
-		scenario.KindBusy:          (*engine).armFault,
-		scenario.KindHoldWriteLock: (*engine).holdWriteLockStep,
+		scenario.KindSpawn:           (*engine).spawn,
+		scenario.KindShutdown:        (*engine).shutdown,
+		scenario.KindClose:           (*engine).close,
+		scenario.KindCreateBudget:    (*engine).createBudget,
+		scenario.KindReportUsage:     (*engine).reportUsage,
+		scenario.KindResetBudget:     (*engine).resetBudget,
+		scenario.KindSetNextReset:    (*engine).setNextReset,
+		scenario.KindScanTick:        (*engine).scanTick,
+		scenario.KindRegisterWorker:  (*engine).registerWorker,
+		scenario.KindHeartbeatWorker: (*engine).heartbeatWorker,
+		scenario.KindMarkWorkerDead:  (*engine).markWorkerDead,
+		scenario.KindSweepTick:       (*engine).sweepTick,
+		scenario.KindSlowTick:        (*engine).armFault,
+		scenario.KindTickError:       (*engine).armFault,
+		scenario.KindBusy:            (*engine).armFault,
+		scenario.KindDBError:         (*engine).armFault,
+		scenario.KindHoldWriteLock:   (*engine).holdWriteLockStep,
 	}
 	for _, k := range scenario.Kinds() {
 		if _, ok := m[k]; ok != k.Info().Concurrent {
@@ -40,13 +45,16 @@ var actions = func() map[scenario.Kind]action {
 	return m
 }()
 
+// act performs an action step and records when it returned.
 func (e *engine) act(s *scenario.Step) (scenario.Outcome, error) {
 	k := s.Kind()
 	h, ok := actions[k]
 	if !ok {
 		return scenario.Outcome{}, fmt.Errorf("step %s cannot run here", k)
 	}
-	return h(e, s)
+	out, err := h(e, s)
+	out.ReturnedAt = scenario.At(e.w.now().Sub(e.start))
+	return out, err
 }
 
 func (e *engine) spawn(s *scenario.Step) (scenario.Outcome, error) {
@@ -55,9 +63,10 @@ func (e *engine) spawn(s *scenario.Step) (scenario.Outcome, error) {
 	if !installed {
 		return out, nil
 	}
-	cfg := reconcilers.Config{BudgetResetInterval: e.sc.Supervisor.BudgetResetInterval}
-	if d := s.Spawn.BudgetResetInterval; d != nil {
-		cfg.BudgetResetInterval = *d
+	sc := s.Spawn.Config(e.sc.Supervisor)
+	cfg := reconcilers.Config{
+		BudgetResetInterval:       sc.BudgetResetInterval,
+		WorkerRegistryTTLInterval: sc.WorkerRegistryTTLInterval,
 	}
 	sup, err := reconcilers.Spawn(e.store, cfg, e.options()...)
 	if err != nil {
@@ -97,7 +106,15 @@ func (e *engine) reportUsage(s *scenario.Step) (scenario.Outcome, error) {
 	if err != nil {
 		return scenario.Outcome{}, err
 	}
-	return scenario.Outcome{Result: res.Kind.String()}, nil
+	out := scenario.Outcome{Result: res.Kind.String()}
+	breach := &scenario.Breach{Dimension: &res.Dimension, CurrentUsage: &res.CurrentUsage, Limit: &res.Limit}
+	switch res.Kind {
+	case reconcilers.OutcomeHardBreach:
+		out.HardBreach = breach
+	case reconcilers.OutcomeSoftBreach:
+		out.SoftBreach = breach
+	}
+	return out, nil
 }
 
 func (e *engine) resetBudget(s *scenario.Step) (scenario.Outcome, error) {
@@ -118,6 +135,49 @@ func (e *engine) setNextReset(s *scenario.Step) (scenario.Outcome, error) {
 
 func (e *engine) scanTick(*scenario.Step) (scenario.Outcome, error) {
 	rep, err := e.store.ScanTick(context.Background(), e.w.now())
+	if err != nil {
+		return scenario.Outcome{}, err
+	}
+	return scenario.Outcome{Processed: &rep.Processed, Errors: &rep.Errors}, nil
+}
+
+func (e *engine) registerWorker(s *scenario.Step) (scenario.Outcome, error) {
+	r := s.RegisterWorker
+	res, err := e.store.RegisterWorker(context.Background(), reconcilers.Registration{
+		Namespace: r.NS(), Instance: r.Instance, WorkerID: r.WorkerID,
+		Lanes: r.Lanes, Capabilities: r.Capabilities, TTL: r.TTL,
+	})
+	if err != nil {
+		return scenario.Outcome{}, err
+	}
+	return scenario.Outcome{Result: res.String()}, nil
+}
+
+func (e *engine) heartbeatWorker(s *scenario.Step) (scenario.Outcome, error) {
+	hb, err := e.store.HeartbeatWorker(context.Background(), s.HeartbeatWorker.NS(), s.HeartbeatWorker.Instance)
+	if err != nil {
+		return scenario.Outcome{}, err
+	}
+	if !hb.Refreshed {
+		return scenario.Outcome{Result: "not_registered"}, nil
+	}
+	return scenario.Outcome{Result: "refreshed", Refreshed: &scenario.Refreshed{NextExpiry: e.msOffset(&hb.NextExpiryMs)}}, nil
+}
+
+func (e *engine) markWorkerDead(s *scenario.Step) (scenario.Outcome, error) {
+	m := s.MarkWorkerDead
+	marked, err := e.store.MarkWorkerDead(context.Background(), m.NS(), m.Instance, m.Reason)
+	if err != nil {
+		return scenario.Outcome{}, err
+	}
+	if !marked {
+		return scenario.Outcome{Result: "not_registered"}, nil
+	}
+	return scenario.Outcome{Result: "marked"}, nil
+}
+
+func (e *engine) sweepTick(*scenario.Step) (scenario.Outcome, error) {
+	rep, err := e.store.TTLSweepTick(context.Background(), e.w.now())
 	if err != nil {
 		return scenario.Outcome{}, err
 	}

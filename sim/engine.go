@@ -90,6 +90,9 @@ func (e *engine) run() *Result {
 	if err == nil {
 		res.Final, err = e.snapshot()
 	}
+	if err == nil {
+		res.Workers, err = e.workerSnapshot()
+	}
 	if err != nil {
 		res.Status = Fail
 		var se *stepError
@@ -118,6 +121,7 @@ func (e *engine) options() []reconcilers.Option {
 		reconcilers.WithLogger(e.logs.logger()),
 		reconcilers.WithObserver(e.observe),
 		reconcilers.WithHooks(e.faults.hooks(e)),
+		reconcilers.WithBusyTimeout(e.sc.Store.BusyTimeoutOrDefault()),
 	}
 }
 
@@ -129,6 +133,9 @@ func (e *engine) setup() error {
 	e.store = st
 	for i := range e.sc.Budgets {
 		b := &e.sc.Budgets[i]
+		if b.Policy == scenario.PolicyNone {
+			continue // declared, with no policy row
+		}
 		if err := e.w.do(func() { _, err = e.store.CreateBudget(context.Background(), budgetSpec(b)) }); err != nil {
 			return err
 		}

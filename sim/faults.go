@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,9 +16,9 @@ import (
 // faults holds the armed fault steps and serves them through the
 // reconcilers' hooks, from whichever goroutine reaches a hook point.
 //
-// Counts and durations that add up (two busy steps, two slow_tick steps on
-// one tick) saturate instead of overflowing: a huge value means "always",
-// never a negative that switches the fault off.
+// Durations that add up (two slow_tick steps on one tick) saturate instead
+// of overflowing, and injections queue rather than sum their counts: a huge
+// value means "always", never a negative that switches the fault off.
 type faults struct {
 	mu   sync.Mutex
 	slow []scenario.SlowTickStep
@@ -25,7 +26,17 @@ type faults struct {
 	// reconciler/tick: a tick with several due budgets is slowed once.
 	slowDone map[string]bool
 	tickErrs []scenario.TickErrorStep
-	busyLeft int
+	// writes and scans are the armed error injections, first armed first
+	// served: each write-transaction attempt (or scan) takes one from the
+	// head. busy is db_error with code busy.
+	writes, scans []dbFault
+}
+
+// dbFault is an armed injection: left more attempts fail with code.
+type dbFault struct {
+	step string // "busy" or "db_error", for the trace
+	code string
+	left int
 }
 
 func (f *faults) init() { f.slowDone = map[string]bool{} }
@@ -34,9 +45,25 @@ func (f *faults) init() { f.slowDone = map[string]bool{} }
 func (f *faults) hooks(e *engine) reconcilers.Hooks {
 	return reconcilers.Hooks{
 		BeforeTick:  e.beforeTick,
-		BeforeWrite: e.beforeWrite,
+		BeforeWrite: func(ctx context.Context) error { return e.inject(ctx, &e.faults.writes) },
+		BeforeScan:  func(ctx context.Context) error { return e.inject(ctx, &e.faults.scans) },
 		InsideReset: e.insideReset,
+		InsideSweep: func(ctx context.Context) error { return e.insideTx(ctx, "") },
 	}
+}
+
+// sqliteErrors are the injected errors: SQLite's extended code and its
+// message, as SQLite words them.
+var sqliteErrors = map[string]struct {
+	code int
+	text string
+}{
+	"busy":          {5, "database is locked"},
+	"busy_snapshot": {517, "database is locked"},
+	"locked":        {6, "database table is locked"},
+	"full":          {13, "database or disk is full"},
+	"ioerr":         {10, "disk I/O error"},
+	"corrupt":       {11, "database disk image is malformed"},
 }
 
 // arm records a fault step.
@@ -49,18 +76,17 @@ func (e *engine) arm(s *scenario.Step) {
 	case scenario.KindTickError:
 		f.tickErrs = append(f.tickErrs, *s.TickError)
 	case scenario.KindBusy:
-		f.busyLeft = addSat(f.busyLeft, s.Busy.Attempts)
+		f.writes = append(f.writes, dbFault{step: "busy", code: "busy", left: s.Busy.Attempts})
+	case scenario.KindDBError:
+		d := dbFault{step: "db_error", code: s.DBError.Code, left: s.DBError.Attempts}
+		if s.DBError.Target() == scenario.OnScan {
+			f.scans = append(f.scans, d)
+		} else {
+			f.writes = append(f.writes, d)
+		}
 	}
 	f.mu.Unlock()
 	e.rec.add(Event{Kind: EvFault, Step: s.Kind().String(), Line: s.Pos.Line, Detail: "armed"})
-}
-
-// addSat adds two non-negative counts, saturating at the largest int.
-func addSat(a, b int) int {
-	if b > math.MaxInt-a {
-		return math.MaxInt
-	}
-	return a + b
 }
 
 // addDur adds two non-negative durations, saturating.
@@ -108,10 +134,18 @@ func (e *engine) beforeTick(ctx context.Context) error {
 
 func (e *engine) insideReset(ctx context.Context, budget string) error {
 	e.w.yield()
-	t, ok := reconcilers.TickFrom(ctx)
+	t, _ := reconcilers.TickFrom(ctx)
 	e.rec.add(Event{Kind: EvResetZeroed, Source: t.Reconciler, Tick: t.N, Budget: budget})
+	return e.insideTx(ctx, budget)
+}
+
+// insideTx serves a slow_tick inside_tx: the tick's transaction sleeps
+// before its commit, once per tick. budget names the reset it is in ("" for
+// the sweep).
+func (e *engine) insideTx(ctx context.Context, budget string) error {
+	t, ok := reconcilers.TickFrom(ctx)
 	if !ok {
-		return nil
+		return nil // a scan_tick or sweep_tick step: no tick to slow
 	}
 	key := fmt.Sprintf("%s/%d", t.Reconciler, t.N)
 	f := &e.faults
@@ -129,21 +163,29 @@ func (e *engine) insideReset(ctx context.Context, budget string) error {
 	return nil
 }
 
-func (e *engine) beforeWrite(ctx context.Context) error {
+// inject serves the head of an injection queue: the attempt fails with its
+// SQLite error.
+func (e *engine) inject(ctx context.Context, q *[]dbFault) error {
 	e.w.yield()
 	f := &e.faults
 	f.mu.Lock()
-	busy := f.busyLeft > 0
-	if busy && f.busyLeft != math.MaxInt {
-		f.busyLeft--
+	if len(*q) == 0 {
+		f.mu.Unlock()
+		return nil
+	}
+	d := (*q)[0]
+	if (*q)[0].left--; (*q)[0].left == 0 {
+		*q = (*q)[1:]
 	}
 	f.mu.Unlock()
-	if busy {
-		t, _ := reconcilers.TickFrom(ctx)
-		e.rec.add(Event{Kind: EvFault, Source: t.Reconciler, Step: "busy", Tick: t.N})
-		return fmt.Errorf("%w: injected SQLITE_BUSY", reconcilers.ErrBusy)
+	t, _ := reconcilers.TickFrom(ctx)
+	ev := Event{Kind: EvFault, Source: t.Reconciler, Step: d.step, Tick: t.N}
+	if d.step != "busy" {
+		ev.Detail = d.code
 	}
-	return nil
+	e.rec.add(ev)
+	se := sqliteErrors[d.code]
+	return &reconcilers.SQLiteError{Code: se.code, Text: fmt.Sprintf("injected SQLITE_%s: %s", strings.ToUpper(d.code), se.text)}
 }
 
 // holdWriteLock has a second connection take the write lock and keep it for

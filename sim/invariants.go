@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"time"
 
 	"fmt"
 	"github.com/ffsim/ffsim/scenario"
@@ -103,6 +104,24 @@ func (e *engine) checkInvariants(s *scenario.Step) error {
 		return e.fail(s.Pos, s.Kind().String(), "invariant violated after this step: "+strings.Join(problems, "; "), "", "")
 	}
 	return nil
+}
+
+// workerSnapshot is the worker registry's end state, for comparing hosts.
+func (e *engine) workerSnapshot() ([]WorkerSnapshot, error) {
+	ws, err := e.store.AllWorkers(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	var out []WorkerSnapshot
+	for _, w := range ws {
+		out = append(out, WorkerSnapshot{
+			Namespace: w.Namespace, Instance: w.Instance, WorkerID: w.WorkerID,
+			Lanes: w.Lanes, Capabilities: w.Capabilities,
+			LastHeartbeat: e.offset(w.LastHeartbeatMs), TTL: time.Duration(w.TTLMs) * time.Millisecond,
+			RegisteredAt: e.offset(w.RegisteredAtMs),
+		})
+	}
+	return out, nil
 }
 
 // snapshot is every budget's end state, for comparing hosts.

@@ -38,6 +38,8 @@ type Result struct {
 	Failure *Failure `json:"failure,omitempty"`
 	// Final is every budget's state at the end, for comparing hosts.
 	Final []BudgetSnapshot `json:"final,omitempty"`
+	// Workers is the worker registry at the end, for comparing hosts.
+	Workers []WorkerSnapshot `json:"workers,omitempty"`
 	// Trace is the full trace.
 	Trace []Event `json:"trace,omitempty"`
 }
@@ -62,4 +64,17 @@ type BudgetSnapshot struct {
 	SoftBreachCount int64            `json:"soft_breach_count"`
 	LastBreachDim   *string          `json:"last_breach_dim,omitempty"`
 	LastBreachAt    *time.Duration   `json:"last_breach_at,omitempty"`
+}
+
+// WorkerSnapshot is a registered worker's comparable end state; times are
+// offsets from the scenario start.
+type WorkerSnapshot struct {
+	Namespace     string        `json:"namespace"`
+	Instance      string        `json:"instance"`
+	WorkerID      string        `json:"worker_id"`
+	Lanes         []string      `json:"lanes,omitempty"`
+	Capabilities  []string      `json:"capabilities,omitempty"`
+	LastHeartbeat time.Duration `json:"last_heartbeat"`
+	TTL           time.Duration `json:"ttl"`
+	RegisteredAt  time.Duration `json:"registered_at"`
 }

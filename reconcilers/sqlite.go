@@ -1,0 +1,173 @@
+package reconcilers
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/ncruces/go-sqlite3"
+	sqlitedriver "github.com/ncruces/go-sqlite3/driver"
+	"github.com/ncruces/go-sqlite3/vfs/memdb"
+)
+
+// This file adapts github.com/ncruces/go-sqlite3 (SQLite built to
+// WebAssembly and translated to Go, no cgo) to the store.
+
+// ncrucesConn adapts a go-sqlite3 driver connection to SQLiteConn.
+type ncrucesConn struct {
+	driver.Conn
+	prep driver.ConnPrepareContext
+	raw  *sqlite3.Conn
+	busy lockedFlag
+}
+
+func (n *ncrucesConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return n.prep.PrepareContext(ctx, query)
+}
+
+func (n *ncrucesConn) BusyRequested() bool { return n.busy.take() }
+func (n *ncrucesConn) InTransaction() bool { return !n.raw.GetAutocommit() }
+
+// adaptNcruces installs a busy handler that records SQLite's request to
+// wait and declines it: the store waits itself, on its clock (R3b). It
+// replaces the real-time busy timeout go-sqlite3 sets by default.
+func adaptNcruces(dc driver.Conn) (SQLiteConn, error) {
+	rc, ok := dc.(interface{ Raw() *sqlite3.Conn })
+	prep, pok := dc.(driver.ConnPrepareContext)
+	if !ok || !pok {
+		return nil, fmt.Errorf("reconcilers: driver connection %T is not from github.com/ncruces/go-sqlite3", dc)
+	}
+	n := &ncrucesConn{Conn: dc, prep: prep, raw: rc.Raw()}
+	err := n.raw.BusyHandler(func(context.Context, int) bool {
+		n.busy.mark()
+		return false
+	})
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// nativeCode is the extended result code of a go-sqlite3 error, which is
+// an *sqlite3.Error, or a bare ExtendedErrorCode or ErrorCode when SQLite
+// gave no message.
+func nativeCode(err error) (int, bool) {
+	var x sqlite3.ExtendedErrorCode
+	if errors.As(err, &x) {
+		return int(x), true
+	}
+	var c sqlite3.ErrorCode
+	if errors.As(err, &c) {
+		return int(c), true
+	}
+	return 0, false
+}
+
+// memNames guards against two live stores sharing one memdb name:
+// memdb.Create would silently swap the database under the first store's
+// future connections.
+var (
+	memNamesMu sync.Mutex
+	memNames   = map[string]bool{}
+)
+
+// OpenMemory opens a store on a shared in-memory database (the memdb VFS),
+// creates the schema and returns it. Every connection of the store's pool
+// opens the same database, so a reader is never blocked by another
+// connection's open write transaction, and a second connection (e.g.
+// [Store.DB]().Conn) can contend for the write lock as another process
+// would.
+//
+// name identifies the database and must not be in use by another open
+// store; a leading "/" is optional. An empty name picks a random one. The
+// database lives until [Store.Close].
+func OpenMemory(name string, opts ...Option) (*Store, error) {
+	name = strings.TrimPrefix(name, "/")
+	if name == "" {
+		name = "ffsim-" + rand.Text()
+	}
+	if strings.ContainsAny(name, "/?#") {
+		return nil, fmt.Errorf("%w: memdb name %q contains '/', '?' or '#'", ErrInvalidInput, name)
+	}
+	memNamesMu.Lock()
+	if memNames[name] {
+		memNamesMu.Unlock()
+		return nil, fmt.Errorf("%w: memdb name %q is already open", ErrInvalidInput, name)
+	}
+	memNames[name] = true
+	memNamesMu.Unlock()
+
+	// Create holds a reference of its own, so the database survives the pool
+	// closing every connection (e.g. after discarding a broken one).
+	memdb.Create(name, nil)
+	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: "/" + name, RawQuery: "vfs=memdb"}).String()
+	s, err := openNcruces(dsn, opts)
+	if err != nil {
+		releaseMemName(name)
+		return nil, err
+	}
+	s.memName = name
+	return s, nil
+}
+
+func releaseMemName(name string) {
+	memdb.Delete(name)
+	memNamesMu.Lock()
+	delete(memNames, name)
+	memNamesMu.Unlock()
+}
+
+// OpenFile opens (creating if needed) a store on the database file at path
+// in WAL mode, so readers never wait for the writer, and brings its schema
+// up to date.
+func OpenFile(path string, opts ...Option) (*Store, error) {
+	if path == "" {
+		return nil, fmt.Errorf("%w: empty database path", ErrInvalidInput)
+	}
+	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: path, RawQuery: "_pragma=journal_mode(wal)"}).String()
+	return openNcruces(dsn, opts)
+}
+
+func openNcruces(dsn string, opts []Option) (*Store, error) {
+	base, err := (&sqlitedriver.SQLite{}).OpenConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return open(base, adaptNcruces, opts)
+}
+
+// Open opens a store on c, a connector of a SQLite driver whose connections
+// implement [SQLiteConn] and whose errors are [*SQLiteError] (a driver
+// that forwards to another process's SQLite, say), and brings the schema
+// up to date. For go-sqlite3, use [OpenMemory] or [OpenFile].
+func Open(c driver.Connector, opts ...Option) (*Store, error) {
+	return open(c, func(dc driver.Conn) (SQLiteConn, error) {
+		sc, ok := dc.(SQLiteConn)
+		if !ok {
+			return nil, fmt.Errorf("reconcilers: driver connection %T does not implement SQLiteConn", dc)
+		}
+		return sc, nil
+	}, opts)
+}
+
+func open(base driver.Connector, adapt func(driver.Conn) (SQLiteConn, error), opts []Option) (*Store, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &connector{base: base, adapt: adapt, clk: o.clock, busyTimeout: wholeMs(o.busyTimeout)}
+	db := sql.OpenDB(c)
+	s, err := newStore(db, o)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	s.ownsDB = true
+	s.conn = c
+	return s, nil
+}
