@@ -226,7 +226,7 @@ func expectSchema(r *jsonschema.Reflector, root *jsonschema.Schema, spec *scenar
 			Type:                 "object",
 			Description:          spec.Doc,
 			Properties:           props,
-			Required:             spec.Required,
+			AnyOf:                requiredSchema(spec),
 			AdditionalProperties: jsonschema.FalseSchema,
 		})
 	}
@@ -237,4 +237,21 @@ func expectSchema(r *jsonschema.Reflector, root *jsonschema.Schema, spec *scenar
 	s := anyOfSchema(alt)
 	s.Description = "Expected outcome: " + spec.Doc + " May be {any_of: [...]}."
 	return s
+}
+
+// requiredSchema is the rule for a kind's required keys: they are required
+// unless the outcome names a result or an error instead (as
+// scenario.Validate has it), so it is a choice rather than a plain
+// "required" list.
+func requiredSchema(spec *scenario.ExpectSpec) []*jsonschema.Schema {
+	if len(spec.Required) == 0 {
+		return nil
+	}
+	out := []*jsonschema.Schema{{Required: spec.Required}}
+	for _, f := range []string{"result", "error", "hard_breach", "soft_breach", "refreshed"} {
+		if slices.Contains(spec.Fields, f) {
+			out = append(out, &jsonschema.Schema{Required: []string{f}})
+		}
+	}
+	return out
 }

@@ -318,9 +318,11 @@ func decodeOutcome(d *decoder, n ast.Node, kind scenario.Kind, spec *scenario.Ex
 			ok = false
 		}
 	}
+	// Required keys are required only of an outcome that names neither a
+	// result nor an error, as scenario.Validate has it.
 	var missing []string
 	for _, r := range spec.Required {
-		if !seen[r] {
+		if !seen[r] && o.ResultName() == "" && o.Error == "" {
 			missing = append(missing, r)
 		}
 	}

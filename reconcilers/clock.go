@@ -40,6 +40,3 @@ func waitDone(ctx context.Context, c Clock) {
 	<-w.Done()
 	cancel()
 }
-
-// unixMilli is the wall time the original's now_ms() returns.
-func unixMilli(c Clock) int64 { return c.Now().UnixMilli() }

@@ -14,5 +14,5 @@ var (
 	// (SQLITE_BUSY or SQLITE_LOCKED, any extended code) in R3's attempts;
 	// it wraps the last attempt's error. A fault hook may also return an
 	// error wrapping it, retried like SQLITE_BUSY.
-	ErrBusy = errors.New("database is busy")
+	ErrBusy = errors.New("database is busy or locked")
 )

@@ -1,9 +1,10 @@
+//go:build !wasip1 || ffsim_guestsqlite
+
 package reconcilers
 
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -17,7 +18,9 @@ import (
 )
 
 // This file adapts github.com/ncruces/go-sqlite3 (SQLite built to
-// WebAssembly and translated to Go, no cgo) to the store.
+// WebAssembly and translated to Go, no cgo) to the store. The wasm guest
+// leaves it out unless built with the ffsim_guestsqlite tag: by default its
+// SQL runs in the host, through a driver of its own (see Open).
 
 // ncrucesConn adapts a go-sqlite3 driver connection to SQLiteConn.
 type ncrucesConn struct {
@@ -140,34 +143,4 @@ func openNcruces(dsn string, opts []Option) (*Store, error) {
 		return nil, err
 	}
 	return open(base, adaptNcruces, opts)
-}
-
-// Open opens a store on c, a connector of a SQLite driver whose connections
-// implement [SQLiteConn] and whose errors are [*SQLiteError] (a driver
-// that forwards to another process's SQLite, say), and brings the schema
-// up to date. For go-sqlite3, use [OpenMemory] or [OpenFile].
-func Open(c driver.Connector, opts ...Option) (*Store, error) {
-	return open(c, func(dc driver.Conn) (SQLiteConn, error) {
-		sc, ok := dc.(SQLiteConn)
-		if !ok {
-			return nil, fmt.Errorf("reconcilers: driver connection %T does not implement SQLiteConn", dc)
-		}
-		return sc, nil
-	}, opts)
-}
-
-func open(base driver.Connector, adapt func(driver.Conn) (SQLiteConn, error), opts []Option) (*Store, error) {
-	o, err := buildOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	c := &connector{base: base, adapt: adapt, clk: o.clock, busyTimeout: wholeMs(o.busyTimeout)}
-	db := sql.OpenDB(c)
-	s, err := newStore(db, o)
-	if err != nil {
-		return nil, errors.Join(err, db.Close())
-	}
-	s.ownsDB = true
-	s.conn = c
-	return s, nil
 }

@@ -3,6 +3,8 @@ package reconcilers
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -151,4 +153,34 @@ func (s *Store) BudgetIDs(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("budget ids: %w", err)
 	}
 	return ids, nil
+}
+
+// Open opens a store on c, a connector of a SQLite driver whose connections
+// implement [SQLiteConn] and whose errors are [*SQLiteError] (a driver
+// that forwards to another process's SQLite, say), and brings the schema
+// up to date. For go-sqlite3, use [OpenMemory] or [OpenFile].
+func Open(c driver.Connector, opts ...Option) (*Store, error) {
+	return open(c, func(dc driver.Conn) (SQLiteConn, error) {
+		sc, ok := dc.(SQLiteConn)
+		if !ok {
+			return nil, fmt.Errorf("reconcilers: driver connection %T does not implement SQLiteConn", dc)
+		}
+		return sc, nil
+	}, opts)
+}
+
+func open(base driver.Connector, adapt func(driver.Conn) (SQLiteConn, error), opts []Option) (*Store, error) {
+	o, err := buildOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	c := &connector{base: base, adapt: adapt, clk: o.clock, busyTimeout: wholeMs(o.busyTimeout)}
+	db := sql.OpenDB(c)
+	s, err := newStore(db, o)
+	if err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	s.ownsDB = true
+	s.conn = c
+	return s, nil
 }

@@ -115,7 +115,12 @@ func Spawn(st *Store, cfg Config, opts ...Option) (*Supervisor, error) {
 		t := &task{name: r.name, abort: abort, live: true}
 		s.tasks = append(s.tasks, t)
 		s.live++
-		go s.run(ctx, t, r, start)
+		// The first wait is armed here, in registration order, rather than
+		// by the task: two reconcilers whose first ticks fall at the same
+		// instant then wake in the order S1 registers them, not in the
+		// order the Go scheduler happened to start their goroutines.
+		first, cancel := o.clock.WithTimeout(s.stopCtx, r.interval)
+		go s.run(ctx, t, r, start, first, cancel)
 	}
 	if s.live == 0 {
 		s.allExitedNow()
@@ -132,15 +137,18 @@ func (s *Supervisor) emit(e Event) {
 	}
 }
 
-// run is one task's tick loop (S3, S4).
-func (s *Supervisor) run(ctx context.Context, t *task, r reconciler, start time.Time) {
+// run is one task's tick loop (S3, S4). first is the wait for tick 1,
+// armed by Spawn.
+func (s *Supervisor) run(ctx context.Context, t *task, r reconciler, start time.Time, first context.Context, cancelFirst context.CancelFunc) {
 	defer s.exit(t)
 	clk := s.o.clock
 	// The interval's first, immediate tick is consumed at spawn: the first
 	// run is one period later.
 	deadline := start.Add(r.interval)
+	<-first.Done()
+	cancelFirst()
 	for n := 1; ; n++ {
-		if d := deadline.Sub(clk.Now()); d > 0 {
+		if d := deadline.Sub(clk.Now()); n > 1 && d > 0 {
 			w, cancel := clk.WithTimeout(s.stopCtx, d)
 			<-w.Done()
 			cancel()

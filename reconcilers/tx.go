@@ -24,11 +24,24 @@ type txFunc func(ctx context.Context, conn *sql.Conn) error
 // (R3). Hooks.BeforeWrite runs before every attempt; an error from it with
 // a BUSY or LOCKED code (or wrapping ErrBusy) is retried like the real one.
 func (s *Store) writeTx(ctx context.Context, fn txFunc) error {
+	return s.writeTxAt(ctx, func(ctx context.Context, conn *sql.Conn, _ int64) error {
+		return fn(ctx, conn)
+	})
+}
+
+// writeTxAt is writeTx for a body that needs the time of its attempt:
+// each attempt reads the clock once, before BEGIN IMMEDIATE waits for the
+// lock, as upstream's report_usage does (R5). The time is therefore the
+// moment the attempt started, not the moment it won the lock.
+func (s *Store) writeTxAt(ctx context.Context, fn func(ctx context.Context, conn *sql.Conn, now int64) error) error {
 	return retryBusy(ctx, s.o.clock, func(ctx context.Context) error {
 		if err := s.beforeWrite(ctx); err != nil {
 			return err
 		}
-		return txOnce(ctx, s.db, "BEGIN IMMEDIATE", fn)
+		now := s.nowMs()
+		return txOnce(ctx, s.db, "BEGIN IMMEDIATE", func(ctx context.Context, conn *sql.Conn) error {
+			return fn(ctx, conn, now)
+		})
 	})
 }
 

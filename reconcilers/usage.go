@@ -121,8 +121,9 @@ func decodeOutcome(raw string) (UsageOutcome, error) {
 }
 
 // ReportUsage adds usage (dimension → delta) to a budget in one write
-// transaction (R5), with the time read from the store's clock at each
-// attempt, as upstream.
+// transaction (R5). Each attempt reads the store's clock once, before it
+// waits for the write lock, as upstream: the times it records are when the
+// attempt began, not when it won the lock.
 //
 // A non-empty dedupKey seen before replays the outcome stored with it,
 // exactly (an Ok as Ok, a breach as the same breach) and changes nothing;
@@ -157,9 +158,9 @@ func (s *Store) ReportUsage(ctx context.Context, budgetID string, usage map[stri
 	slices.Sort(dims)
 
 	var out UsageOutcome
-	err := s.writeTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
+	err := s.writeTxAt(ctx, func(ctx context.Context, conn *sql.Conn, now int64) error {
 		var err error
-		out, err = reportUsageTx(ctx, conn, budgetID, dims, usage, dedupKey, s.nowMs())
+		out, err = reportUsageTx(ctx, conn, budgetID, dims, usage, dedupKey, now)
 		return err
 	})
 	if err != nil {

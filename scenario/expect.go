@@ -86,8 +86,8 @@ type BudgetState struct {
 	SoftBreachCount *int64           `yaml:"soft_breach_count" json:"soft_breach_count,omitempty" jsonschema_description:"Lifetime soft breaches."`
 	LastBreachDim   *NullString      `yaml:"last_breach_dim" json:"last_breach_dim,omitempty" jsonschema_description:"Dimension of the last hard breach, or null."`
 	LastBreachAt    *Offset          `yaml:"last_breach_at" json:"last_breach_at,omitempty" jsonschema_description:"Time of the last hard breach as an offset from t=0, or null."`
-	HardLimits      map[string]int64 `yaml:"hard_limits" json:"hard_limits,omitempty" jsonschema_description:"Hard limits per dimension."`
-	SoftLimits      map[string]int64 `yaml:"soft_limits" json:"soft_limits,omitempty" jsonschema_description:"Soft limits per dimension."`
+	HardLimits      map[string]int64 `yaml:"hard_limits" json:"hard_limits" jsonschema_description:"Hard limits per dimension."`
+	SoftLimits      map[string]int64 `yaml:"soft_limits" json:"soft_limits" jsonschema_description:"Soft limits per dimension."`
 	Scope           *Scope           `yaml:"scope" json:"scope,omitempty" jsonschema_description:"The budget's scope."`
 	EnforcementMode *string          `yaml:"enforcement_mode" json:"enforcement_mode,omitempty" jsonschema_description:"The policy's enforcement mode."`
 	OnHardLimit     *string          `yaml:"on_hard_limit" json:"on_hard_limit,omitempty" jsonschema_description:"The policy's action on a hard breach."`
@@ -138,8 +138,8 @@ type WorkerExpect struct {
 	LastHeartbeat *Offset        `yaml:"last_heartbeat" json:"last_heartbeat,omitempty" jsonschema_description:"The last heartbeat (or registration), as an offset from t=0."`
 	TTL           *time.Duration `yaml:"ttl" json:"ttl,omitempty" jsonschema_description:"The liveness TTL."`
 	RegisteredAt  *Offset        `yaml:"registered_at" json:"registered_at,omitempty" jsonschema_description:"When the instance was first registered, as an offset from t=0."`
-	Lanes         []string       `yaml:"lanes" json:"lanes,omitempty" jsonschema_description:"The lanes, sorted."`
-	Capabilities  []string       `yaml:"capabilities" json:"capabilities,omitempty" jsonschema_description:"The capabilities, sorted."`
+	Lanes         []string       `yaml:"lanes" json:"lanes" jsonschema_description:"The lanes, sorted."`
+	Capabilities  []string       `yaml:"capabilities" json:"capabilities" jsonschema_description:"The capabilities, sorted."`
 
 	// Pos is where the instance id is written.
 	Pos Pos `yaml:"-" json:"pos"`

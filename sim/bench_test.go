@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package sim_test
 
 // The benchmarks of issue 6: one workload, driven five ways, each row
@@ -455,17 +457,24 @@ func BenchmarkWasmSoak(b *testing.B) {
 	if testing.Short() {
 		b.Skip("wasm host: skipped with -short (builds and compiles a wasip1 guest)")
 	}
-	ctx := context.Background()
-	h, err := wasmhost.New(ctx, testWasmConfig())
-	if err != nil {
-		b.Fatalf("NewWasmHost: %v", err)
+	for _, mode := range []struct {
+		name    string
+		inGuest bool
+	}{{"sqlite=host", false}, {"sqlite=guest", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			ctx := context.Background()
+			h, err := wasmhost.New(ctx, testWasmConfig().WithSQLiteInGuest(mode.inGuest))
+			if err != nil {
+				b.Fatalf("wasmhost.New: %v", err)
+			}
+			defer h.Close()
+			sc := soakScenario(wasmSpan)
+			for b.Loop() {
+				if res := h.Run(ctx, sc, sim.Options{}); res.Status != sim.Pass {
+					b.Fatalf("%+v", res.Failure)
+				}
+			}
+			reportSoak(b, wasmSpan)
+		})
 	}
-	defer h.Close()
-	sc := soakScenario(wasmSpan)
-	for b.Loop() {
-		if res := h.Run(ctx, sc, sim.Options{}); res.Status != sim.Pass {
-			b.Fatalf("%+v", res.Failure)
-		}
-	}
-	reportSoak(b, wasmSpan)
 }

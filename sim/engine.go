@@ -27,6 +27,9 @@ type engine struct {
 	start time.Time
 	logs  *logCapture
 
+	// open opens the run's store: go-sqlite3 in this process, or the wasm
+	// guest's bridge to its host's SQLite.
+	open  StoreOpener
 	store *reconcilers.Store
 	sup   *reconcilers.Supervisor
 	bg    []func() error // waits for background actors
@@ -40,7 +43,11 @@ type engine struct {
 
 var storeSeq atomic.Uint64
 
-func newEngine(ctx context.Context, sc *scenario.Scenario, opts Options, w world, host string, sorted bool) *engine {
+// StoreOpener opens the store a run uses: reconcilers.OpenMemory, or a
+// store on another SQLite driver (reconcilers.Open).
+type StoreOpener func(name string, opts ...reconcilers.Option) (*reconcilers.Store, error)
+
+func newEngine(ctx context.Context, sc *scenario.Scenario, opts Options, w world, host string, sorted bool, open StoreOpener) *engine {
 	seed := opts.SeedFor(sc)
 	e := &engine{
 		ctx:   ctx,
@@ -51,6 +58,7 @@ func newEngine(ctx context.Context, sc *scenario.Scenario, opts Options, w world
 		rng:   rand.New(rand.NewPCG(seed, 0xff51)),
 		start: sc.StartTime(),
 		logs:  &logCapture{},
+		open:  open,
 	}
 	e.tally.reset()
 	e.faults.init()
@@ -126,7 +134,7 @@ func (e *engine) options() []reconcilers.Option {
 }
 
 func (e *engine) setup() error {
-	st, err := reconcilers.OpenMemory(fmt.Sprintf("/ffsim-%d-%d", e.seed, storeSeq.Add(1)), e.options()...)
+	st, err := e.open(fmt.Sprintf("/ffsim-%d-%d", e.seed, storeSeq.Add(1)), e.options()...)
 	if err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
@@ -248,9 +256,6 @@ func (e *engine) sleep(ctx context.Context, d time.Duration) error {
 	w, cancel := e.w.clock().WithTimeout(ctx, d)
 	<-w.Done()
 	cancel()
-	// A scheduling point for the seed: a task woken at the same instant as
-	// a grace deadline would otherwise always reach its exit first.
-	e.w.yield()
 	return ctx.Err()
 }
 

@@ -86,7 +86,7 @@ func (nativeHost) Run(ctx context.Context, sc *scenario.Scenario, opts Options) 
 	}
 	start := sc.StartTime()
 	vc := NewVirtualClock(start, WithMaxSimTime(opts.MaxSimTime), WithStallTimeout(opts.StallTimeout))
-	e := newEngine(ctx, sc, opts, &nativeWorld{vc: vc}, HostNative, true)
+	e := newEngine(ctx, sc, opts, &nativeWorld{vc: vc}, HostNative, true, nativeStore)
 	vc.onIdle = e.rec.flush
 	return e.run()
 }

@@ -2,12 +2,13 @@ package sim
 
 import (
 	"context"
-	"time"
-
 	"fmt"
-	"github.com/ffsim/ffsim/scenario"
+	"slices"
 	"sort"
 	"strings"
+	"time"
+
+	"github.com/ffsim/ffsim/scenario"
 )
 
 // budgetBooks is what the invariants remember of a budget between steps.
@@ -74,27 +75,7 @@ func (e *engine) checkInvariants(s *scenario.Step) error {
 		if now.soft < was.soft {
 			problems = append(problems, fmt.Sprintf("%s: soft_breach_count went from %d to %d", id, was.soft, now.soft))
 		}
-		// All-or-nothing: the rows that existed before either all moved to
-		// one new reset time, or none moved.
-		var moved, kept []string
-		newAt := map[int64]bool{}
-		for dim, before := range was.resetAt {
-			after, ok := now.resetAt[dim]
-			switch {
-			case !ok:
-				problems = append(problems, fmt.Sprintf("%s: usage row %s disappeared", id, dim))
-			case after != before:
-				moved = append(moved, dim)
-				newAt[after] = true
-			default:
-				kept = append(kept, dim)
-			}
-		}
-		if len(moved) > 0 && (len(kept) > 0 || len(newAt) > 1) {
-			sort.Strings(moved)
-			sort.Strings(kept)
-			problems = append(problems, fmt.Sprintf("%s: partial reset: rows %v were reset, rows %v were not", id, moved, kept))
-		}
+		problems = append(problems, resetProblems(id, was.resetAt, now.resetAt)...)
 	}
 	e.prev = cur
 	ok := len(problems) == 0
@@ -147,4 +128,36 @@ func (e *engine) snapshot() ([]BudgetSnapshot, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// resetProblems checks one budget's usage rows between two steps: none
+// disappeared, and the reset is all-or-nothing. If any row that existed
+// before moved, every such row now shows one reset time V. A row that did
+// not move must already have been at V: a second reset at the same
+// millisecond moves only the rows created since the first one.
+func resetProblems(id string, was, now map[string]int64) []string {
+	var problems, moved, kept []string
+	newAt := map[int64]bool{}
+	var at int64
+	for dim, before := range was {
+		after, ok := now[dim]
+		switch {
+		case !ok:
+			problems = append(problems, fmt.Sprintf("%s: usage row %s disappeared", id, dim))
+		case after != before:
+			moved = append(moved, dim)
+			newAt[after] = true
+			at = after
+		default:
+			kept = append(kept, dim)
+		}
+	}
+	sort.Strings(problems)
+	stale := slices.ContainsFunc(kept, func(dim string) bool { return now[dim] != at })
+	if len(moved) > 0 && (len(newAt) > 1 || stale) {
+		sort.Strings(moved)
+		sort.Strings(kept)
+		problems = append(problems, fmt.Sprintf("%s: partial reset: rows %v were reset, rows %v were not", id, moved, kept))
+	}
+	return problems
 }

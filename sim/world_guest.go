@@ -20,10 +20,10 @@ import (
 // RunGuest runs sc inside the wasm guest, on the real clock, which the
 // host (package sim/wasmhost) makes virtual: time jumps forward whenever
 // every goroutine is blocked, and which goroutine runs first is the
-// runtime's choice, fixed by the seed the host feeds the guest. It exists
-// only in GOOS=wasip1 builds; on an ordinary machine the run would take as
-// long as its simulated time.
-func RunGuest(ctx context.Context, sc *scenario.Scenario, opts Options) *Result {
+// runtime's choice, fixed by the seed the host feeds the guest. open opens
+// the run's store. It exists only in GOOS=wasip1 builds; on an ordinary
+// machine the run would take as long as its simulated time.
+func RunGuest(ctx context.Context, sc *scenario.Scenario, opts Options, open StoreOpener) *Result {
 	opts = opts.WithDefaults()
 	if res := invalidResult(sc, HostWasm, opts); res != nil {
 		return res
@@ -34,7 +34,7 @@ func RunGuest(ctx context.Context, sc *scenario.Scenario, opts Options) *Result 
 		limit: sc.StartTime().Add(opts.MaxSimTime),
 		spins: 8,
 	}
-	return newEngine(ctx, sc, opts, w, HostWasm, false).run()
+	return newEngine(ctx, sc, opts, w, HostWasm, false, open).run()
 }
 
 // guestWorld runs on the guest's real clock.
@@ -48,7 +48,7 @@ type guestWorld struct {
 	spins int
 }
 
-func (w *guestWorld) clock() reconcilers.Clock   { return w.clk }
+func (w *guestWorld) clock() reconcilers.Clock   { return seededClock{w} }
 func (w *guestWorld) unlimit()                   { w.limit = time.Unix(1<<62, 0) }
 func (w *guestWorld) unwind() error              { return nil }
 func (w *guestWorld) now() time.Time             { return w.clk.Now() }
@@ -97,6 +97,45 @@ func (w *guestWorld) settle() error {
 		}
 	}
 	return fmt.Errorf("the world did not settle: goroutines were still ready to run after %d scheduler yields", settleLimit)
+}
+
+// seededClock is the guest's clock as the store, the supervisor and the
+// engine see it: every wait, when it ends, passes through a seeded yield
+// before its waiter wakes. Without it the Go runtime wakes goroutines whose
+// timers fall at one instant in the order the timers were made, whatever
+// the seed, so ties between two waits (a busy-wait poll and a grace
+// deadline, two busy waits) would always go the same way (S5 asks the
+// seed to decide them).
+type seededClock struct{ w *guestWorld }
+
+func (c seededClock) Now() time.Time { return c.w.clk.Now() }
+
+func (c seededClock) WithTimeout(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	inner, cancel := c.w.clk.WithTimeout(parent, d)
+	p := &yieldedCtx{Context: inner, done: make(chan struct{})}
+	context.AfterFunc(inner, func() {
+		c.w.yield()
+		close(p.done)
+	})
+	return p, cancel
+}
+
+// yieldedCtx is a wait whose Done closes only after the seeded yield that
+// follows the end of the underlying wait.
+type yieldedCtx struct {
+	context.Context
+	done chan struct{}
+}
+
+func (c *yieldedCtx) Done() <-chan struct{} { return c.done }
+
+func (c *yieldedCtx) Err() error {
+	select {
+	case <-c.done:
+		return c.Context.Err()
+	default:
+		return nil
+	}
 }
 
 // yield perturbs scheduling from the seed: half the time it returns at

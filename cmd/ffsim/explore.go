@@ -18,12 +18,13 @@ import (
 )
 
 type exploreFlags struct {
-	host     string
-	seeds    uint64
-	first    uint64
-	shard    string
-	parallel int
-	junit    string
+	host          string
+	sqliteInGuest bool
+	seeds         uint64
+	first         uint64
+	shard         string
+	parallel      int
+	junit         string
 }
 
 func newExploreCmd() *cobra.Command {
@@ -51,6 +52,7 @@ func newExploreCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&f.host, "host", sim.HostWasm, "where to run: wasm (seeds change goroutine interleavings) or native (seeds change only the simulator's own choices)")
 	cmd.Flags().Uint64Var(&f.seeds, "seeds", 0, "number of seeds to run per scenario")
+	cmd.Flags().BoolVar(&f.sqliteInGuest, "sqlite-in-guest", false, "wasm host: run SQLite inside the guest instead of in the host (slower; the results are the same)")
 	cmd.Flags().Uint64Var(&f.first, "first-seed", 1, "first seed; seeds are first-seed … first-seed+seeds-1")
 	cmd.Flags().StringVar(&f.shard, "shard", "1/1", "run only shard `K/M` of the seeds (seed index ≡ K-1 mod M), for a CI matrix of M jobs")
 	cmd.Flags().IntVar(&f.parallel, "parallel", runtime.GOMAXPROCS(0), "runs in flight at once")
@@ -78,7 +80,7 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	h, err := openHost(ctx, f.host, cmd.ErrOrStderr())
+	h, err := openHost(ctx, f.host, f.sqliteInGuest, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

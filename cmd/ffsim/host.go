@@ -20,13 +20,16 @@ type openedHost struct {
 
 // openHost is the one place the CLI turns a host name into a host. The
 // wasm host's first build takes tens of seconds, so it says so on stderr.
-func openHost(ctx context.Context, name string, stderr io.Writer) (*openedHost, error) {
+func openHost(ctx context.Context, name string, sqliteInGuest bool, stderr io.Writer) (*openedHost, error) {
 	switch name {
 	case sim.HostNative:
+		if sqliteInGuest {
+			return nil, invalid("--sqlite-in-guest needs --host wasm")
+		}
 		return &openedHost{Host: sim.Native()}, nil
 	case sim.HostWasm:
 		log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-		h, err := wasmhost.New(ctx, wasmhost.NewConfig().WithLogger(log))
+		h, err := wasmhost.New(ctx, wasmhost.NewConfig().WithLogger(log).WithSQLiteInGuest(sqliteInGuest))
 		if err != nil {
 			return nil, &exitError{code: exitHost, err: err}
 		}

@@ -11,13 +11,15 @@ import (
 
 // hostFlags select where scenarios run.
 type hostFlags struct {
-	host string
-	seed uint64
+	host          string
+	seed          uint64
+	sqliteInGuest bool
 }
 
 func (h *hostFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&h.host, "host", sim.HostNative, "where to run: native (in process) or wasm (a wasip1 guest under wazero)")
 	cmd.Flags().Uint64Var(&h.seed, "seed", 0, "seed for every run (default: each scenario's own seed)")
+	cmd.Flags().BoolVar(&h.sqliteInGuest, "sqlite-in-guest", false, "wasm host: run SQLite inside the guest instead of in the host (slower; the results are the same)")
 }
 
 func (h *hostFlags) seedOpt(cmd *cobra.Command) *uint64 {
@@ -75,7 +77,7 @@ func runAll(cmd *cobra.Command, scs []*scenario.Scenario, hf *hostFlags, out *ou
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	h, err := openHost(ctx, hf.host, cmd.ErrOrStderr())
+	h, err := openHost(ctx, hf.host, hf.sqliteInGuest, cmd.ErrOrStderr())
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func runGuarded(sc *scenario.Scenario, opts sim.Options) (res *sim.Result) {
 			}
 		}
 	}()
-	return sim.RunGuest(context.Background(), sc, opts)
+	return sim.RunGuest(context.Background(), sc, opts, openStore)
 }
 
 // sink keeps the "oom" selftest's allocations alive.

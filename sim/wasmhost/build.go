@@ -1,27 +1,28 @@
 package wasmhost
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ffsim/ffsim"
 )
 
-// ffsimModule is the module path the wasm host builds its guest from.
-const ffsimModule = "github.com/ffsim/ffsim"
+// The guest is built from the source embedded in this binary
+// (ffsim.GuestSource), not from a checkout: an installed ffsim builds it on
+// first use, in any directory, with the go command on PATH, into a cache
+// keyed by that source, the toolchain and the build settings.
 
 // guestPkg is the guest's main package, relative to the module root.
 const guestPkg = "./sim/wasmguest"
@@ -30,70 +31,36 @@ const guestPkg = "./sim/wasmguest"
 // cache key.
 var guestBuildFlags = []string{"-trimpath", "-buildvcs=false"}
 
+// sqliteInGuestTag builds the guest with go-sqlite3 inside it.
+const sqliteInGuestTag = "ffsim_guestsqlite"
+
 // guestKeyVersion changes when the way the key or the guest is made changes.
-const guestKeyVersion = "ffsim-wasm-guest/1"
-
-// findModuleDir walks up from dir to the go.mod that declares the ffsim
-// module.
-func findModuleDir(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; {
-		if path, err := readModulePath(filepath.Join(d, "go.mod")); err == nil && path == ffsimModule {
-			return d, nil
-		}
-		parent := filepath.Dir(d)
-		if parent == d {
-			break
-		}
-		d = parent
-	}
-	return "", fmt.Errorf("wasm host: no go.mod for module %s in %s or any parent: the wasm host builds its guest from the ffsim source with a Go toolchain, so run it inside an ffsim checkout or set Config.WithModuleDir", ffsimModule, dir)
-}
-
-// readModulePath returns the module path a go.mod declares.
-func readModulePath(gomod string) (string, error) {
-	f, err := os.Open(gomod)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		rest, ok := strings.CutPrefix(line, "module")
-		if !ok || (rest != "" && rest[0] != ' ' && rest[0] != '\t') {
-			continue
-		}
-		rest = strings.TrimSpace(rest)
-		if i := strings.Index(rest, "//"); i >= 0 {
-			rest = strings.TrimSpace(rest[:i])
-		}
-		if uq, err := strconv.Unquote(rest); err == nil {
-			rest = uq
-		}
-		return rest, nil
-	}
-	if err := sc.Err(); err != nil {
-		return "", err
-	}
-	return "", fmt.Errorf("%s declares no module", gomod)
-}
-
-// guestEnv is the environment of go list and go build for the guest.
-func guestEnv() []string {
-	return append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
-}
+const guestKeyVersion = "ffsim-wasm-guest/2"
 
 // lookGo finds the go command the guest is built with.
 func lookGo() (string, error) {
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return "", fmt.Errorf("wasm host: no Go toolchain: the wasm host builds its guest from the ffsim source with go build: %w", err)
+		return "", fmt.Errorf("wasm host: no Go toolchain: the wasm host builds its guest from the source in this binary with go build (Go %s or later): %w", goMinor(), err)
 	}
 	return goBin, nil
+}
+
+// goMinor is the go directive of the embedded go.mod, for messages.
+func goMinor() string {
+	data, _ := fs.ReadFile(ffsim.GuestSource, "go.mod")
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "go "); ok {
+			return v
+		}
+	}
+	return "1.26"
+}
+
+// guestEnv is the environment of go for the guest. GOWORK=off and GOFLAGS
+// keep a user's workspace and flags out of a build that must match its key.
+func guestEnv() []string {
+	return append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0", "GOWORK=off", "GOFLAGS=-mod=readonly")
 }
 
 // goTool runs the go command in dir and returns its stdout.
@@ -109,118 +76,146 @@ func goTool(ctx context.Context, goBin, dir string, args ...string) ([]byte, err
 	return stdout.Bytes(), nil
 }
 
-// listedPackage is the part of `go list -json` output the key needs.
-type listedPackage struct {
-	ImportPath string
-	Dir        string
-	Standard   bool
-	GoFiles    []string
-	SFiles     []string
-	HFiles     []string
-	EmbedFiles []string
-	Module     *struct {
-		Path    string
-		Version string
-		Main    bool
-		Replace *struct {
-			Path    string
-			Version string
+// guestFiles lists the embedded source files a guest is built from:
+// go.mod, go.sum and the non-test Go files, sorted.
+func guestFiles(src fs.FS) ([]string, error) {
+	var files []string
+	err := fs.WalkDir(src, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
 		}
-	}
+		if strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		files = append(files, p)
+		return nil
+	})
+	sort.Strings(files)
+	return files, err
 }
 
-// guestKey hashes everything the guest binary depends on: the toolchain
-// version, the build settings, go.mod and go.sum, and, for every package the
-// guest imports that does not come from the read-only module cache (the
-// ffsim module itself, a workspace module or a directory replacement), the
-// contents of its source files. A package from the module cache is named by
-// its module path and version, which fix its contents.
-func guestKey(ctx context.Context, goBin, moduleDir string) (string, error) {
+// guestKey hashes everything the guest binary depends on: the way it is
+// made, the toolchain's version, the build flags and tags, the environment
+// variables that change code generation, and every source file, by path
+// and content. Modules outside this one are fixed by go.sum.
+func guestKey(ctx context.Context, goBin string, src fs.FS, tags []string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\nflags %q\n", guestKeyVersion, guestBuildFlags)
-	for _, v := range []string{"GOFLAGS", "GOEXPERIMENT", "GOWASM", "GOTOOLCHAIN"} {
+	fmt.Fprintf(h, "%s\nflags %q\ntags %q\n", guestKeyVersion, guestBuildFlags, tags)
+	for _, v := range []string{"GOEXPERIMENT", "GOWASM", "GOTOOLCHAIN"} {
 		fmt.Fprintf(h, "%s=%s\n", v, os.Getenv(v))
 	}
-	ver, err := goTool(ctx, goBin, moduleDir, "version")
+	ver, err := goTool(ctx, goBin, os.TempDir(), "env", "GOVERSION")
 	if err != nil {
 		return "", err
 	}
 	fmt.Fprintf(h, "%s", ver)
-	for _, name := range []string{"go.mod", "go.sum"} {
-		if err := hashFile(h, filepath.Join(moduleDir, name)); err != nil && !(name == "go.sum" && errors.Is(err, os.ErrNotExist)) {
-			return "", err
-		}
-	}
-	out, err := goTool(ctx, goBin, moduleDir, "list", "-deps",
-		"-json=ImportPath,Dir,Standard,GoFiles,SFiles,HFiles,EmbedFiles,Module", guestPkg)
+	files, err := guestFiles(src)
 	if err != nil {
 		return "", err
 	}
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p listedPackage
-		if err := dec.Decode(&p); err == io.EOF {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("go list output: %w", err)
+	for _, f := range files {
+		data, err := fs.ReadFile(src, f)
+		if err != nil {
+			return "", err
 		}
-		if p.Standard {
-			continue // fixed by the toolchain version
-		}
-		fmt.Fprintf(h, "pkg %s\n", p.ImportPath)
-		if m := p.Module; m != nil && !m.Main && m.Version != "" && (m.Replace == nil || m.Replace.Version != "") {
-			fmt.Fprintf(h, "mod %s@%s", m.Path, m.Version)
-			if m.Replace != nil {
-				fmt.Fprintf(h, " => %s@%s", m.Replace.Path, m.Replace.Version)
-			}
-			fmt.Fprintln(h)
-			continue
-		}
-		files := slices.Concat(p.GoFiles, p.SFiles, p.HFiles, p.EmbedFiles)
-		sort.Strings(files)
-		for _, f := range files {
-			fmt.Fprintf(h, "file %s\n", f)
-			if err := hashFile(h, filepath.Join(p.Dir, f)); err != nil {
-				return "", err
-			}
-		}
+		fmt.Fprintf(h, "file %s %d\n", f, len(data))
+		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// hashFile writes the file's length and contents to h.
-func hashFile(h io.Writer, path string) error {
-	data, err := os.ReadFile(path)
+// buildGuest writes the source into a fresh directory beside dst, builds
+// the guest there into a temporary file, and renames it into place, so a
+// concurrent process sees either no guest or the whole one. Its digest is
+// written beside it, for verifying it on read.
+func buildGuest(ctx context.Context, goBin string, src fs.FS, tags []string, dst string) error {
+	dir, err := os.MkdirTemp(filepath.Dir(dst), "src-*")
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(h, "%d\n", len(data))
-	_, err = h.Write(data)
-	return err
-}
-
-// buildGuest builds the guest into dst: into a temporary file in dst's
-// directory first, renamed into place when complete, so a concurrent
-// process sees either no file or the whole one.
-func buildGuest(ctx context.Context, goBin, moduleDir, dst string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".*.tmp")
+	defer os.RemoveAll(dir)
+	files, err := guestFiles(src)
 	if err != nil {
 		return err
 	}
-	tmpName := tmp.Name()
-	tmp.Close()
-	defer os.Remove(tmpName) // a no-op once renamed
+	for _, f := range files {
+		data, err := fs.ReadFile(src, f)
+		if err != nil {
+			return err
+		}
+		p := filepath.Join(dir, filepath.FromSlash(f))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			return err
+		}
+	}
+	tmp := filepath.Join(dir, "guest.wasm")
 	args := append([]string{"build"}, guestBuildFlags...)
-	args = append(args, "-o", tmpName, guestPkg)
-	if _, err := goTool(ctx, goBin, moduleDir, args...); err != nil {
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	args = append(args, "-o", tmp, guestPkg)
+	if _, err := goTool(ctx, goBin, dir, args...); err != nil {
 		return fmt.Errorf("wasm host: building the guest: %w", err)
 	}
-	return os.Rename(tmpName, dst)
+	bin, err := os.ReadFile(tmp)
+	if err != nil {
+		return err
+	}
+	if err := writeAtomic(dst+".sha256", []byte(digest(bin)+"\n")); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
 }
 
-// pruneGuests removes all but the keep most recent guest builds in dir, so
-// a cache that sees many source trees does not grow without bound. A
-// process still using a removed file has already read it.
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// writeAtomic writes data to path through a temporary file and a rename.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // a no-op once renamed
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+// readGuest reads a cached guest and checks it against the digest written
+// when it was built: a truncated or flipped file is reported, not run.
+func readGuest(p string) ([]byte, error) {
+	bin, err := os.ReadFile(p)
+	if err != nil {
+		return nil, err
+	}
+	want, err := os.ReadFile(p + ".sha256")
+	if err != nil {
+		return nil, fmt.Errorf("%s has no digest beside it: %w", p, errCorrupt)
+	}
+	if strings.TrimSpace(string(want)) != digest(bin) {
+		return nil, fmt.Errorf("%s does not match its digest: %w", p, errCorrupt)
+	}
+	return bin, nil
+}
+
+// errCorrupt marks a cache entry that must be discarded.
+var errCorrupt = errors.New("corrupt cache entry")
+
+// pruneGuests removes all but the keep most recently used guest builds in
+// dir (and any build left half-done), so a cache that sees many source
+// trees does not grow without bound. A process still using a removed file
+// has already read it.
 func pruneGuests(dir string, keep int) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "guest-*.wasm"))
 	type entry struct {
@@ -233,8 +228,15 @@ func pruneGuests(dir string, keep int) {
 			es = append(es, entry{m, fi.ModTime()})
 		}
 	}
-	sort.Slice(es, func(i, j int) bool { return es[i].mod.After(es[j].mod) })
+	slices.SortFunc(es, func(a, b entry) int { return b.mod.Compare(a.mod) })
 	for i := keep; i < len(es); i++ {
 		os.Remove(es[i].path)
+		os.Remove(es[i].path + ".sha256")
+	}
+	stale, _ := filepath.Glob(filepath.Join(dir, "src-*"))
+	for _, s := range stale {
+		if fi, err := os.Stat(s); err == nil && time.Since(fi.ModTime()) > time.Hour {
+			os.RemoveAll(s)
+		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/ffsim/ffsim"
 	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
 )
@@ -55,36 +56,21 @@ var _ sim.Host = (*Host)(nil)
 // New builds the guest (or finds it in the cache), compiles it with
 // wazero's on-disk compilation cache, and returns a host ready to run
 // scenarios. A cold start takes tens of seconds (go build, then wazero's
-// compiler); a warm one well under a second. Close the host when done.
+// compiler), and says so through the configured logger; a warm one well
+// under a second. Close the host when done.
 //
-// The guest is built with the go command on PATH, for GOOS=wasip1
-// GOARCH=wasm with CGO_ENABLED=0 and -trimpath, from the module directory.
-// It is cached as CACHE/guest-<key>.wasm, where the key hashes the output
-// of go version, the build settings, go.mod, go.sum, and the source files
-// of every package the guest imports from outside the read-only module
-// cache (packages from the module cache are named by module path and
-// version), as listed by go list -deps: an unchanged tree reuses the guest,
-// any change that can affect it rebuilds it, and a change to the host
-// alone (this package) does not.
+// The guest is built from the source embedded in this binary
+// (ffsim.GuestSource), with the go command on PATH, for GOOS=wasip1
+// GOARCH=wasm with CGO_ENABLED=0 and -trimpath, in a scratch directory of
+// the cache: it needs a Go toolchain and the module proxy (or a module
+// cache holding the guest's dependencies), and no checkout. It is cached
+// as CACHE/guest-<key>.wasm, where the key hashes that source, the
+// toolchain's version and the build settings, so a stale guest is never
+// used; the host's own source is not part of it.
 func New(ctx context.Context, cfg Config) (*Host, error) {
 	cfg = cfg.withDefaults()
 	if cfg.cacheDir == "" {
-		if d, err := os.UserCacheDir(); err == nil {
-			cfg.cacheDir = filepath.Join(d, "ffsim")
-		} else {
-			cfg.cacheDir = filepath.Join(os.TempDir(), "ffsim-cache")
-		}
-	}
-	if cfg.moduleDir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return nil, fmt.Errorf("wasm host: %w", err)
-		}
-		if cfg.moduleDir, err = findModuleDir(wd); err != nil {
-			return nil, err
-		}
-	} else if p, err := readModulePath(filepath.Join(cfg.moduleDir, "go.mod")); err != nil || p != ffsimModule {
-		return nil, fmt.Errorf("wasm host: module directory %s is not the root of module %s (its go.mod: %q, %v)", cfg.moduleDir, ffsimModule, p, err)
+		cfg.cacheDir = DefaultCacheDir()
 	}
 	h := &Host{cfg: cfg}
 	bin, err := h.guest(ctx)
@@ -97,42 +83,80 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	return h, nil
 }
 
-// start compiles bin (through the compilation cache) on a new runtime.
+// DefaultCacheDir is where the guest and wazero's compilation cache live by
+// default: os.UserCacheDir()/ffsim, or os.TempDir()/ffsim-cache where there
+// is no user cache directory.
+func DefaultCacheDir() string {
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "ffsim")
+	}
+	return filepath.Join(os.TempDir(), "ffsim-cache")
+}
+
+// start compiles bin on a new runtime, through wazero's compilation cache.
+// A cache that cannot be opened or used is set aside: the guest is compiled
+// without it, with a warning, rather than not at all.
 func (h *Host) start(ctx context.Context, bin []byte) error {
 	cfg := h.cfg
-	cache, err := wazero.NewCompilationCacheWithDir(filepath.Join(cfg.cacheDir, "wazero"))
-	if err != nil {
-		return fmt.Errorf("wasm host: compilation cache: %w", err)
-	}
-	rc := wazero.NewRuntimeConfig().
-		WithCompilationCache(cache).
-		WithMemoryLimitPages(cfg.memoryLimitPages).
-		WithCloseOnContextDone(true)
-	h.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	fail := func(err error) error {
-		_ = h.rt.Close(ctx)
-		_ = cache.Close(ctx)
-		return err
-	}
-	if _, err := wasi_snapshot_preview1.Instantiate(ctx, h.rt); err != nil {
-		return fail(fmt.Errorf("wasm host: WASI: %w", err))
-	}
-	// A guest just built cannot be in the compilation cache: say that this
-	// takes a while. Otherwise the compilation is usually a cache hit.
 	level := slog.LevelDebug
 	if h.info.Built {
-		level = slog.LevelInfo
+		level = slog.LevelInfo // a guest just built cannot be in the cache
 	}
 	cfg.logger.Log(ctx, level, "compiling the wasm guest", "path", h.info.GuestPath)
 	t0 := time.Now()
-	h.mod, err = h.rt.CompileModule(ctx, bin)
+	dir := filepath.Join(cfg.cacheDir, "wazero")
+	err := h.compile(ctx, bin, dir)
+	if err != nil && ctx.Err() == nil {
+		// A corrupt entry, a full disk, a read-only cache: try once with a
+		// fresh cache directory, then without one.
+		cfg.logger.Warn("the wasm compilation cache failed; compiling again without it", "dir", dir, "error", err)
+		_ = os.RemoveAll(dir)
+		err = h.compile(ctx, bin, "")
+	}
 	if err != nil {
-		return fail(fmt.Errorf("wasm host: compiling %s: %w", h.info.GuestPath, err))
+		return fmt.Errorf("wasm host: compiling %s: %w", h.info.GuestPath, err)
 	}
 	h.info.CompileTime = time.Since(t0)
-	// The runtime closes the cache with itself.
-	h.rt = closeWith{h.rt, cache}
-	cfg.logger.Log(ctx, level, "wasm guest ready", "compile", h.info.CompileTime)
+	cfg.logger.Log(ctx, level, "wasm guest ready", "compile", h.info.CompileTime.Round(time.Millisecond))
+	return nil
+}
+
+// compile sets up the runtime and compiles bin, using the compilation
+// cache in dir ("" for none).
+func (h *Host) compile(ctx context.Context, bin []byte, dir string) error {
+	rc := wazero.NewRuntimeConfig().
+		WithMemoryLimitPages(h.cfg.memoryLimitPages).
+		WithCloseOnContextDone(true)
+	var cache wazero.CompilationCache
+	if dir != "" {
+		var err error
+		if cache, err = wazero.NewCompilationCacheWithDir(dir); err != nil {
+			return err
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	fail := func(err error) error {
+		_ = rt.Close(ctx)
+		if cache != nil {
+			_ = cache.Close(ctx)
+		}
+		return err
+	}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
+		return fail(fmt.Errorf("WASI: %w", err))
+	}
+	if err := instantiateSQLHost(ctx, rt); err != nil {
+		return fail(fmt.Errorf("SQL host functions: %w", err))
+	}
+	mod, err := rt.CompileModule(ctx, bin)
+	if err != nil {
+		return fail(err)
+	}
+	h.rt, h.mod = rt, mod
+	if cache != nil {
+		h.rt = closeWith{rt, cache} // the runtime closes the cache with itself
+	}
 	return nil
 }
 
@@ -146,8 +170,16 @@ func (c closeWith) Close(ctx context.Context) error {
 	return errors.Join(c.Runtime.Close(ctx), c.cache.Close(ctx))
 }
 
+// tags are the guest's build tags.
+func (h *Host) tags() []string {
+	if h.cfg.sqliteInGuest {
+		return []string{sqliteInGuestTag}
+	}
+	return nil
+}
+
 // guest returns the guest binary, building it when the cache has none for
-// the current sources.
+// this source, toolchain and settings, or has a corrupt one.
 func (h *Host) guest(ctx context.Context) ([]byte, error) {
 	goBin, err := lookGo()
 	if err != nil {
@@ -157,28 +189,40 @@ func (h *Host) guest(ctx context.Context) ([]byte, error) {
 		return nil, fmt.Errorf("wasm host: cache: %w", err)
 	}
 	t0 := time.Now()
-	key, err := guestKey(ctx, goBin, h.cfg.moduleDir)
+	key, err := guestKey(ctx, goBin, ffsim.GuestSource, h.tags())
 	if err != nil {
 		return nil, fmt.Errorf("wasm host: guest cache key: %w", err)
 	}
 	h.info.KeyTime = time.Since(t0)
 	h.info.GuestKey = key
 	h.info.GuestPath = filepath.Join(h.cfg.cacheDir, "guest-"+key[:32]+".wasm")
-	bin, err := os.ReadFile(h.info.GuestPath)
-	if errors.Is(err, os.ErrNotExist) {
-		h.cfg.logger.Info("building the wasm guest (first run for this source tree)", "module", h.cfg.moduleDir)
+	unlock, err := lockDir(h.cfg.cacheDir)
+	if err != nil {
+		return nil, fmt.Errorf("wasm host: cache lock: %w", err)
+	}
+	defer unlock()
+	bin, err := readGuest(h.info.GuestPath)
+	if errors.Is(err, errCorrupt) {
+		h.cfg.logger.Warn("discarding a corrupt cached guest", "path", h.info.GuestPath, "error", err)
+		os.Remove(h.info.GuestPath)
+	}
+	if err != nil {
+		h.cfg.logger.Info("building the wasm guest with the go command (first run for this ffsim build; a minute or two with cold Go caches)",
+			"cache", h.cfg.cacheDir, "sqlite_in_guest", h.cfg.sqliteInGuest)
 		t0 = time.Now()
-		if err := buildGuest(ctx, goBin, h.cfg.moduleDir, h.info.GuestPath); err != nil {
+		if err := buildGuest(ctx, goBin, ffsim.GuestSource, h.tags(), h.info.GuestPath); err != nil {
 			return nil, err
 		}
 		h.info.BuildTime = time.Since(t0)
 		h.info.Built = true
 		pruneGuests(h.cfg.cacheDir, 4)
-		bin, err = os.ReadFile(h.info.GuestPath)
+		bin, err = readGuest(h.info.GuestPath)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("wasm host: %w", err)
 	}
+	now := time.Now()
+	_ = os.Chtimes(h.info.GuestPath, now, now) // most recently used, for pruning
 	h.info.GuestSize = int64(len(bin))
 	return bin, nil
 }
@@ -259,6 +303,11 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 		mc = mc.WithEnv(k, v)
 	}
 
+	if !h.cfg.sqliteInGuest {
+		sr := newSQLRun()
+		defer sr.close()
+		ctx = context.WithValue(ctx, sqlRunKey{}, sr)
+	}
 	mod, err := h.rt.InstantiateModule(ctx, h.mod, mc)
 	if mod != nil {
 		_ = mod.Close(context.Background())

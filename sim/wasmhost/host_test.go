@@ -295,23 +295,6 @@ func TestScenarioJSONRoundTrip(t *testing.T) {
 	}
 }
 
-func TestFindModuleDir(t *testing.T) {
-	wd, _ := os.Getwd()
-	dir, err := findModuleDir(wd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := filepath.Dir(filepath.Dir(wd)); dir != want {
-		t.Errorf("module dir %s, want %s", dir, want)
-	}
-	if _, err := findModuleDir(t.TempDir()); err == nil || !strings.Contains(err.Error(), "Go toolchain") {
-		t.Errorf("outside the module: %v", err)
-	}
-	if _, err := New(context.Background(), NewConfig().WithModuleDir(t.TempDir())); err == nil || !strings.Contains(err.Error(), "is not the root of module") {
-		t.Errorf("a module directory without the ffsim go.mod must fail: %v", err)
-	}
-}
-
 // BenchmarkWasmRun is one warm wasm run of the spec example (a fresh guest
 // instance each time); BenchmarkWasmRunNativeBaseline is the same scenario
 // on the native host.
