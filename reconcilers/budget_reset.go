@@ -10,6 +10,16 @@ import (
 // resetBatchSize is R1's batch: at most this many budgets reset per tick.
 const resetBatchSize = 20
 
+// dueBudgetsSQL is R1's scan. The batch size is part of the text rather
+// than a parameter: SQLite's planner reads a bound LIMIT, which marks the
+// statement as depending on it, and the driver clears bindings after every
+// run, so a bound LIMIT re-prepared the statement on every tick (a quarter
+// of a tick's cost).
+var dueBudgetsSQL = fmt.Sprintf(`SELECT budget_id FROM ff_budget_policy
+	WHERE partition_key = 0 AND next_reset_at_ms IS NOT NULL AND next_reset_at_ms <= ?
+	ORDER BY next_reset_at_ms, budget_id
+	LIMIT %d`, resetBatchSize)
+
 // ScanTick is one budget_reset tick at now (R1–R4); the supervisor registers
 // it as the reconciler's tick body.
 //
@@ -64,10 +74,7 @@ func (s *Store) dueBudgets(ctx context.Context, nowMs int64) ([]string, error) {
 		}
 		ids = append(ids, id)
 		return nil
-	}, `SELECT budget_id FROM ff_budget_policy
-		WHERE partition_key = 0 AND next_reset_at_ms IS NOT NULL AND next_reset_at_ms <= ?
-		ORDER BY next_reset_at_ms, budget_id
-		LIMIT ?`, nowMs, resetBatchSize)
+	}, dueBudgetsSQL, nowMs)
 	return ids, err
 }
 

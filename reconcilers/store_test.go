@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/url"
 	"path/filepath"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/benbjohnson/clock"
+	"github.com/ncruces/go-sqlite3"
 	"github.com/ncruces/go-sqlite3/vfs/memdb"
 	"go.uber.org/goleak"
 )
@@ -275,11 +277,7 @@ func TestMigrations_NewerSchemaRefused(t *testing.T) {
 // nothing due costs one index probe, no table scan and no sort.
 func TestR1_ScanUsesPartialIndex(t *testing.T) {
 	e := newEnv(t, Hooks{})
-	rows, err := e.st.DB().QueryContext(t.Context(), `EXPLAIN QUERY PLAN
-		SELECT budget_id FROM ff_budget_policy
-		WHERE partition_key = 0 AND next_reset_at_ms IS NOT NULL AND next_reset_at_ms <= ?
-		ORDER BY next_reset_at_ms, budget_id
-		LIMIT ?`, 0, resetBatchSize)
+	rows, err := e.st.DB().QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+dueBudgetsSQL, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,5 +417,66 @@ func TestStmtCache_Reused(t *testing.T) {
 	tick()
 	if got := e.st.conn.prepared.Load(); got != after1 {
 		t.Errorf("statements prepared: %d after one tick, %d after three: not reused", after1, got)
+	}
+}
+
+// SQLite itself must not re-prepare the tick's cached statements: a
+// statement whose plan reads a bound value (a bound LIMIT, say) is expired
+// by every clear of its bindings, which the driver does after each run, and
+// is silently compiled again on its next step.
+func TestStmtCache_NotRepreparedBySQLite(t *testing.T) {
+	e := newEnv(t, Hooks{})
+	e.st.DB().SetMaxOpenConns(1)
+	e.create(t, spec("b1", time.Second, 0, 0))
+	type counts struct{ runs, reprepares int }
+	// status reads every cached statement's counters on the one connection.
+	status := func() map[string]counts {
+		c, err := e.st.DB().Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		out := map[string]counts{}
+		err = c.Raw(func(dc any) error {
+			for q, s := range dc.(*conn).stmts {
+				st, ok := s.base.(interface {
+					Status(sqlite3.StmtStatus, bool) int
+				})
+				if !ok {
+					return fmt.Errorf("statement %T has no Status", s.base)
+				}
+				out[strings.Join(strings.Fields(q), " ")] = counts{st.Status(sqlite3.STMTSTATUS_RUN, false), st.Status(sqlite3.STMTSTATUS_REPREPARE, false)}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	tick := func() {
+		e.mock.Add(time.Second)
+		if _, err := e.st.ScanTick(t.Context(), e.mock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick() // prepares the tick's statements
+	before := status()
+	const ticks = 10
+	for range ticks {
+		tick()
+	}
+	checked := 0
+	for q, after := range status() {
+		if after.runs-before[q].runs < ticks {
+			continue
+		}
+		checked++
+		if re := after.reprepares - before[q].reprepares; re > 0 {
+			t.Errorf("re-prepared %d times in %d ticks: %s", re, ticks, q)
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no statement ran once per tick: the test checks nothing")
 	}
 }

@@ -62,9 +62,13 @@ func newEngine(ctx context.Context, sc *scenario.Scenario, opts Options, w world
 	}
 	e.tally.reset()
 	e.faults.init()
-	e.rec = &recorder{start: e.start, now: w.now, sorted: sorted}
+	e.rec = newRecorder(e.start, w.now, sorted, opts.traceKept())
 	return e
 }
+
+// testHookAfterStep, when set (by this package's tests only), runs after
+// each top-level step and its invariant check.
+var testHookAfterStep func()
 
 // stepError fails the run at a step.
 type stepError struct {
@@ -93,6 +97,9 @@ func (e *engine) run() *Result {
 			if err = e.checkInvariants(&e.sc.Steps[i]); err != nil {
 				break
 			}
+			if testHookAfterStep != nil {
+				testHookAfterStep()
+			}
 		}
 	}
 	if err == nil {
@@ -112,8 +119,7 @@ func (e *engine) run() *Result {
 	}
 	res.SimDuration = e.w.now().Sub(e.start)
 	res.StepsRun = e.stepsRun
-	res.Trace = e.rec.stop()
-	res.Digest = Digest(res.Trace)
+	res.Trace, res.Events, res.Digest = e.rec.stop()
 	if terr := e.teardown(); terr != nil && res.Status == Pass {
 		res.Status = Fail
 		res.Failure = &Failure{Pos: scenario.Pos{File: e.sc.File}, Message: "teardown: " + terr.Error()}

@@ -147,13 +147,19 @@ func (e *engine) insideTx(ctx context.Context, budget string) error {
 	if !ok {
 		return nil // a scan_tick or sweep_tick step: no tick to slow
 	}
-	key := fmt.Sprintf("%s/%d", t.Reconciler, t.N)
 	f := &e.faults
 	f.mu.Lock()
+	// Only ticks that have a slowdown are remembered: the set must not
+	// grow with every tick of a long run.
 	var slow time.Duration
-	if !f.slowDone[key] {
-		slow = f.slowFor(t, scenario.InsideTx)
-		f.slowDone[key] = true
+	if len(f.slow) > 0 {
+		key := fmt.Sprintf("%s/%d", t.Reconciler, t.N)
+		if !f.slowDone[key] {
+			slow = f.slowFor(t, scenario.InsideTx)
+			if slow > 0 {
+				f.slowDone[key] = true
+			}
+		}
 	}
 	f.mu.Unlock()
 	if slow > 0 {

@@ -42,12 +42,20 @@ type Options struct {
 	// outcome; it turns a hang into an error. Default 30s. The wasm host
 	// has its own wall-clock limit per run instead.
 	StallTimeout time.Duration
+	// TraceTail is how many of the trace's last events Result.Trace keeps
+	// (default [DefaultTraceTail]). The digest covers the whole trace
+	// whatever it is: a run's memory does not grow with its length.
+	TraceTail int
+	// FullTrace keeps every event in Result.Trace, for a trace file or a
+	// verbose replay. Memory then grows with the run.
+	FullTrace bool
 }
 
 // Default limits of [Options].
 const (
 	DefaultMaxSimTime   = 400 * 24 * time.Hour
 	DefaultStallTimeout = 30 * time.Second
+	DefaultTraceTail    = 256
 )
 
 // WithDefaults returns o with every zero field set to its default.
@@ -58,7 +66,18 @@ func (o Options) WithDefaults() Options {
 	if o.StallTimeout <= 0 {
 		o.StallTimeout = DefaultStallTimeout
 	}
+	if o.TraceTail <= 0 {
+		o.TraceTail = DefaultTraceTail
+	}
 	return o
+}
+
+// traceKept is the recorder's tail: -1 for every event.
+func (o Options) traceKept() int {
+	if o.FullTrace {
+		return -1
+	}
+	return o.TraceTail
 }
 
 // SeedFor returns the seed a run of sc with these options uses.

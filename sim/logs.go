@@ -8,10 +8,14 @@ import (
 	"sync"
 )
 
-// logCapture is an slog handler that keeps every record, for expect_log.
+// logCapture is an slog handler that keeps the records, for expect_log.
+// It keeps each distinct line once, in the order first seen: a tick that
+// fails every second for a simulated day logs the same warning 86,400
+// times, and a run's memory must not grow with simulated time.
 type logCapture struct {
 	mu    sync.Mutex
 	lines []logLine
+	seen  map[logLine]bool
 }
 
 type logLine struct {
@@ -76,8 +80,15 @@ func (h *captureHandler) Handle(_ context.Context, r slog.Record) error {
 		write(a)
 	}
 	r.Attrs(write)
+	line := logLine{level: r.Level, text: b.String()}
 	h.c.mu.Lock()
-	h.c.lines = append(h.c.lines, logLine{level: r.Level, text: b.String()})
+	if !h.c.seen[line] {
+		if h.c.seen == nil {
+			h.c.seen = map[logLine]bool{}
+		}
+		h.c.seen[line] = true
+		h.c.lines = append(h.c.lines, line)
+	}
 	h.c.mu.Unlock()
 	return nil
 }

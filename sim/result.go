@@ -33,14 +33,18 @@ type Result struct {
 	SimDuration time.Duration `json:"sim_duration_ns"`
 	// StepsRun counts the top-level steps executed (the failing one too).
 	StepsRun int `json:"steps_run"`
-	// Digest is the SHA-256 of the trace (see [Digest]).
+	// Digest is the SHA-256 of the whole trace (see [Digest]), however
+	// much of it Trace keeps.
 	Digest  string   `json:"digest"`
 	Failure *Failure `json:"failure,omitempty"`
 	// Final is every budget's state at the end, for comparing hosts.
 	Final []BudgetSnapshot `json:"final,omitempty"`
 	// Workers is the worker registry at the end, for comparing hosts.
 	Workers []WorkerSnapshot `json:"workers,omitempty"`
-	// Trace is the full trace.
+	// Events is the number of events in the whole trace.
+	Events int `json:"events"`
+	// Trace is the end of the trace: its last Options.TraceTail events, or
+	// all of them with Options.FullTrace.
 	Trace []Event `json:"trace,omitempty"`
 }
 

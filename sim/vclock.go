@@ -36,6 +36,17 @@ type VirtualClock struct {
 	alive  int
 	// stalled is set by the wall-clock watchdog of WaitIdle.
 	stalled bool
+
+	// While auto is set (an AdvanceTo in progress), the goroutine whose
+	// park makes the world idle fires the next timer due by target itself,
+	// instead of waking the simulator to do it: a run of ticks then costs
+	// no goroutine hand-off per tick, as in a testing/synctest bubble. The
+	// order is the simulator's own (idle, onIdle, fire the earliest), so
+	// traces do not change. It clears auto, handing back, when nothing
+	// more is due by target.
+	auto   bool
+	target time.Time
+	fired  uint64 // timers fired, for the watchdog's progress check
 }
 
 type vtimer struct {
@@ -134,9 +145,50 @@ func (c *VirtualClock) AdvanceTo(t time.Time) error {
 		if !ok || next.After(t) {
 			break
 		}
+		// Fire the first timer and let the goroutines fire the rest as
+		// they park (see auto), until nothing more is due by t.
+		c.mu.Lock()
+		c.auto, c.target = true, t
+		c.mu.Unlock()
 		c.fireNext()
+		if err := c.waitHandback(); err != nil {
+			return err
+		}
 	}
 	c.setNow(t)
+	return nil
+}
+
+// waitHandback waits until the goroutines firing timers under auto find
+// nothing more due. Its watchdog fails the run if stall passes, in wall
+// time, without a timer firing: a long advance may take many seconds, but
+// never that long between two events.
+func (c *VirtualClock) waitHandback() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stalled = false
+	var w *time.Timer
+	last := c.fired
+	w = time.AfterFunc(c.stall, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.fired != last {
+			last = c.fired
+			w.Reset(c.stall)
+			return
+		}
+		c.stalled = true
+		c.wake.Broadcast()
+	})
+	defer w.Stop()
+	for c.auto {
+		if c.stalled {
+			c.auto = false
+			return fmt.Errorf("%w within %v of wall time: %d goroutine(s) still running at %s (blocked outside the simulated clock, or spinning)",
+				errStalled, c.stall, c.running(), c.now.Format(time.RFC3339Nano))
+		}
+		c.wake.Wait()
+	}
 	return nil
 }
 
@@ -184,7 +236,7 @@ func (c *VirtualClock) WithTimeout(parent context.Context, d time.Duration) (con
 	t := &vtimer{deadline: deadline, seq: c.seq, parent: parent, cancel: cancel}
 	c.seq++
 	heap.Push(&c.timers, t)
-	c.wake.Broadcast()
+	c.parkedLocked()
 	c.mu.Unlock()
 	return ctx, func() {
 		c.mu.Lock()
@@ -204,8 +256,54 @@ func (c *VirtualClock) addAlive(n int) {
 		c.mu.Unlock()
 		panic("sim: VirtualClock: more exits than starts: an EventExited was observed for a task whose EventSpawned was not")
 	}
-	c.wake.Broadcast()
+	if n < 0 {
+		c.parkedLocked()
+	} else {
+		c.wake.Broadcast()
+	}
 	c.mu.Unlock()
+}
+
+// parkedLocked runs whenever a goroutine parks on the clock or exits, with
+// mu held: the world may just have become idle. Outside an AdvanceTo it
+// wakes the simulator. During one (auto), if the world is idle, it runs
+// onIdle and fires the earliest timer due by target, which wakes that
+// timer's goroutine; or, if none is due, hands back to the simulator.
+func (c *VirtualClock) parkedLocked() {
+	if !c.auto {
+		c.wake.Broadcast()
+		return
+	}
+	for c.auto && c.running() == 0 {
+		if len(c.timers) == 0 || c.timers[0].deadline.After(c.target) {
+			c.auto = false
+			c.wake.Broadcast()
+			return
+		}
+		// onIdle takes other locks whose holders may read the clock: call it
+		// without mu, then look again (nothing tracked can have run, the
+		// world being idle, but a check costs nothing).
+		c.mu.Unlock()
+		c.onIdle()
+		c.mu.Lock()
+		if !c.auto || c.running() != 0 || len(c.timers) == 0 || c.timers[0].deadline.After(c.target) {
+			continue
+		}
+		t := c.popLocked()
+		c.mu.Unlock()
+		t.cancel(context.DeadlineExceeded)
+		c.mu.Lock()
+	}
+}
+
+// popLocked removes the earliest timer and moves time forward to it.
+func (c *VirtualClock) popLocked() *vtimer {
+	t := heap.Pop(&c.timers).(*vtimer)
+	if t.deadline.After(c.now) {
+		c.now = t.deadline
+	}
+	c.fired++
+	return t
 }
 
 // running is the number of tracked goroutines not parked. Callers hold mu.
@@ -270,10 +368,7 @@ func (c *VirtualClock) next() (time.Time, bool) {
 // order), moving time forward to it.
 func (c *VirtualClock) fireNext() {
 	c.mu.Lock()
-	t := heap.Pop(&c.timers).(*vtimer)
-	if t.deadline.After(c.now) {
-		c.now = t.deadline
-	}
+	t := c.popLocked()
 	c.mu.Unlock()
 	t.cancel(context.DeadlineExceeded)
 }

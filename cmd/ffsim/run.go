@@ -82,7 +82,9 @@ func runAll(cmd *cobra.Command, scs []*scenario.Scenario, hf *hostFlags, out *ou
 		return err
 	}
 	defer h.Close()
-	opts := sim.Options{Seed: hf.seedOpt(cmd)}
+	// A verbose listing or a trace file shows every event; otherwise the
+	// run keeps only the tail a failure report prints.
+	opts := sim.Options{Seed: hf.seedOpt(cmd), FullTrace: out.verbose || out.trace != ""}
 	var results []*sim.Result
 	failed, errored := 0, 0
 	for _, sc := range scs {

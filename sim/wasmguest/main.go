@@ -7,7 +7,7 @@
 //
 // Usage (the host supplies these; nobody runs the guest by hand):
 //
-//	wasmguest [-scenario /scenario.json] [-seed N] [-max-sim-time D]
+//	wasmguest [-scenario /scenario.json] [-seed N] [-max-sim-time D] [-trace-tail N] [-full-trace]
 //
 // A scenario that fails is still exit status 0, with "status": "fail" in
 // the result, and so is a panic in the engine's goroutine, which becomes a
@@ -46,6 +46,8 @@ func run() error {
 	path := flag.String("scenario", "/scenario.json", "path of the scenario JSON")
 	seed := flag.Uint64("seed", 0, "seed (overrides the scenario's when -seed is given)")
 	maxSim := flag.Duration("max-sim-time", 0, "simulated-time limit (0: the engine's default)")
+	tail := flag.Int("trace-tail", 0, "trace events kept in the result (0: the engine's default)")
+	full := flag.Bool("full-trace", false, "keep every trace event in the result")
 	flag.Parse()
 
 	if selftest(os.Getenv("FFSIM_GUEST_SELFTEST")) {
@@ -60,7 +62,7 @@ func run() error {
 	if err := json.Unmarshal(data, &sc); err != nil {
 		return fmt.Errorf("decoding %s: %w", *path, err)
 	}
-	opts := sim.Options{MaxSimTime: *maxSim}
+	opts := sim.Options{MaxSimTime: *maxSim, TraceTail: *tail, FullTrace: *full}
 	flag.Visit(func(f *flag.Flag) {
 		if f.Name == "seed" {
 			opts.Seed = seed

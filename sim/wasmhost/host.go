@@ -287,7 +287,9 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 		WithArgs("ffsim-guest",
 			"-scenario", guestScenario,
 			"-seed", strconv.FormatUint(seed, 10),
-			"-max-sim-time", opts.MaxSimTime.String()).
+			"-max-sim-time", opts.MaxSimTime.String(),
+			"-trace-tail", strconv.Itoa(opts.TraceTail),
+			"-full-trace="+strconv.FormatBool(opts.FullTrace)).
 		WithFSConfig(wazero.NewFSConfig().WithFSMount(fstest.MapFS{
 			strings.TrimPrefix(guestScenario, "/"): {Data: data, Mode: 0o444},
 		}, "/")).
