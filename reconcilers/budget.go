@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"sync"
 	"time"
 )
 
@@ -92,6 +94,38 @@ func decodePolicy(raw string) (policyDoc, error) {
 	if err := json.Unmarshal([]byte(raw), &p); err != nil {
 		return policyDoc{}, fmt.Errorf("decode policy_json: %w", err)
 	}
+	return p, nil
+}
+
+// policyCache remembers decoded policy_json documents by their text. A
+// reset and a usage report each read the policy, and decoding it was a
+// tenth of a tick natively and more in a wasm guest, while the text of a
+// budget's policy never changes. The decoded maps are shared: read only.
+type policyCache struct {
+	mu   sync.Mutex
+	docs map[string]policyDoc
+}
+
+// maxCachedPolicies bounds the cache; past it, it starts afresh.
+const maxCachedPolicies = 4096
+
+func (c *policyCache) decode(raw string) (policyDoc, error) {
+	c.mu.Lock()
+	p, ok := c.docs[raw]
+	c.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	p, err := decodePolicy(raw)
+	if err != nil {
+		return p, err
+	}
+	c.mu.Lock()
+	if c.docs == nil || len(c.docs) >= maxCachedPolicies {
+		c.docs = map[string]policyDoc{}
+	}
+	c.docs[raw] = p
+	c.mu.Unlock()
 	return p, nil
 }
 
@@ -255,14 +289,15 @@ func (s *Store) BudgetStatus(ctx context.Context, budgetID string) (Status, erro
 	if !found {
 		return Status{}, fmt.Errorf("budget status %q: %w", budgetID, ErrNotFound)
 	}
-	policy, err := decodePolicy(raw)
+	policy, err := s.policies.decode(raw)
 	if err != nil {
 		return Status{}, fmt.Errorf("budget status %q: %w", budgetID, err)
 	}
 	st.OnHardLimit, st.OnSoftLimit = policy.OnHardLimit, policy.OnSoftLimit
 	st.ResetIntervalMs = policy.ResetIntervalMs
-	st.HardLimits = nonNil(policy.HardLimits)
-	st.SoftLimits = nonNil(policy.SoftLimits)
+	// Copies: the cached policy's maps are shared.
+	st.HardLimits = nonNil(maps.Clone(policy.HardLimits))
+	st.SoftLimits = nonNil(maps.Clone(policy.SoftLimits))
 	for _, limits := range []map[string]int64{st.HardLimits, st.SoftLimits} {
 		for d := range limits {
 			if _, ok := usage[d]; !ok {

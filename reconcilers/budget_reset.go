@@ -114,7 +114,7 @@ const (
 func (s *Store) resetTx(ctx context.Context, conn *sql.Conn, budgetID string, nowMs int64, dueOnly bool) (*int64, resetResult, error) {
 	var raw string
 	var scheduled sql.NullInt64
-	err := conn.QueryRowContext(ctx, `
+	err := conn.QueryRowContext(queryCtx(ctx), `
 		SELECT policy_json, next_reset_at_ms FROM ff_budget_policy
 		WHERE partition_key = 0 AND budget_id = ?`, budgetID).Scan(&raw, &scheduled)
 	switch {
@@ -126,7 +126,7 @@ func (s *Store) resetTx(ctx context.Context, conn *sql.Conn, budgetID string, no
 	if dueOnly && (!scheduled.Valid || scheduled.Int64 > nowMs) {
 		return nullInt(scheduled), resetSkipped, nil
 	}
-	policy, err := decodePolicy(raw)
+	policy, err := s.policies.decode(raw)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -120,6 +120,7 @@ func (cn *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, 
 	if s, ok := cn.stmts[query]; ok {
 		return s, nil
 	}
+	ctx = liveCtx(ctx)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -198,6 +199,7 @@ func named(args []driver.Value) []driver.NamedValue {
 
 // ExecContext runs the statement, waiting for a held lock as R3b says.
 func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	ctx = liveCtx(ctx)
 	var res driver.Result
 	err := s.cn.c.busyWait(ctx, s.cn.base, func() error {
 		var err error
@@ -210,6 +212,7 @@ func (s *stmt) ExecContext(ctx context.Context, args []driver.NamedValue) (drive
 // QueryContext runs the query and reads its first row, so a lock it must
 // wait for is waited for here, as for ExecContext.
 func (s *stmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = liveCtx(ctx)
 	r := &rows{}
 	err := s.cn.c.busyWait(ctx, s.cn.base, func() error {
 		if r.base != nil {
@@ -333,4 +336,35 @@ func (f *lockedFlag) take() bool {
 	v := f.set
 	f.set = false
 	return v
+}
+
+// queryCtx is the context the store gives database/sql for a query. For a
+// cancellable ctx, database/sql starts a goroutine per result set to close
+// it on cancellation: costly (a goroutine per query, ~30µs in a wasm
+// guest) and useless here, since this layer already checks the context at
+// every statement boundary and the store reads each result set to its end
+// at once. So database/sql sees a context that is never done, and this
+// layer recovers the caller's (liveCtx) to check it.
+func queryCtx(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return detachedCtx{ctx}
+}
+
+// detachedCtx carries a live context past database/sql without its
+// cancellation.
+type detachedCtx struct{ live context.Context }
+
+func (detachedCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (detachedCtx) Done() <-chan struct{}       { return nil }
+func (detachedCtx) Err() error                  { return nil }
+func (d detachedCtx) Value(k any) any           { return d.live.Value(k) }
+
+// liveCtx undoes queryCtx.
+func liveCtx(ctx context.Context) context.Context {
+	if d, ok := ctx.(detachedCtx); ok {
+		return d.live
+	}
+	return ctx
 }

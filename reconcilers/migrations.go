@@ -129,7 +129,7 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 	}
 	// Fast path for the usual reopen: nothing to do, no write lock taken.
 	var current int
-	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+	if err := db.QueryRowContext(queryCtx(ctx), "PRAGMA user_version").Scan(&current); err != nil {
 		return err
 	}
 	if current == latest {
@@ -139,7 +139,7 @@ func migrate(ctx context.Context, db *sql.DB, clk Clock, list []migration) error
 		err := retryBusy(ctx, clk, func(ctx context.Context) error {
 			return txOnce(ctx, db, "BEGIN IMMEDIATE", func(ctx context.Context, conn *sql.Conn) error {
 				var current int
-				if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&current); err != nil {
+				if err := conn.QueryRowContext(queryCtx(ctx), "PRAGMA user_version").Scan(&current); err != nil {
 					return err
 				}
 				if current > latest {

@@ -27,6 +27,8 @@ type Store struct {
 	o  options
 	// conn is the store's connection layer; nil for NewStore.
 	conn *connector
+	// policies caches decoded policy_json.
+	policies policyCache
 
 	// ownsDB is false for NewStore: the caller opened the *sql.DB, so the
 	// caller closes it.
@@ -94,7 +96,7 @@ func wholeMs(d time.Duration) int64 {
 
 // query runs a query on the pool and calls scan for each row.
 func (s *Store) query(ctx context.Context, scan func(*sql.Rows) error, q string, args ...any) error {
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(queryCtx(ctx), q, args...)
 	if err != nil {
 		return err
 	}

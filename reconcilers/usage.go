@@ -160,7 +160,7 @@ func (s *Store) ReportUsage(ctx context.Context, budgetID string, usage map[stri
 	var out UsageOutcome
 	err := s.writeTxAt(ctx, func(ctx context.Context, conn *sql.Conn, now int64) error {
 		var err error
-		out, err = reportUsageTx(ctx, conn, budgetID, dims, usage, dedupKey, now)
+		out, err = s.reportUsageTx(ctx, conn, budgetID, dims, usage, dedupKey, now)
 		return err
 	})
 	if err != nil {
@@ -174,7 +174,7 @@ func (s *Store) ReportUsage(ctx context.Context, budgetID string, usage map[stri
 // per dimension ensure a usage row and check the hard limit, then apply
 // every delta and check the soft limits, and record the outcome with the
 // key. dims are usage's keys, sorted.
-func reportUsageTx(ctx context.Context, conn *sql.Conn, budgetID string, dims []string, usage map[string]int64, dedupKey string, now int64) (UsageOutcome, error) {
+func (s *Store) reportUsageTx(ctx context.Context, conn *sql.Conn, budgetID string, dims []string, usage map[string]int64, dedupKey string, now int64) (UsageOutcome, error) {
 	if dedupKey != "" {
 		replay, done, err := reserveDedup(ctx, conn, dedupKey, now)
 		if done || err != nil {
@@ -183,12 +183,12 @@ func reportUsageTx(ctx context.Context, conn *sql.Conn, budgetID string, dims []
 	}
 	var policy policyDoc // zero: no limits
 	var raw string
-	err := conn.QueryRowContext(ctx, `
+	err := conn.QueryRowContext(queryCtx(ctx), `
 		SELECT policy_json FROM ff_budget_policy WHERE partition_key = 0 AND budget_id = ?`,
 		budgetID).Scan(&raw)
 	switch {
 	case err == nil:
-		if policy, err = decodePolicy(raw); err != nil {
+		if policy, err = s.policies.decode(raw); err != nil {
 			return UsageOutcome{}, err
 		}
 	case !errNoRows(err):
@@ -224,7 +224,7 @@ func reserveDedup(ctx context.Context, conn *sql.Conn, key string, now int64) (U
 		return UsageOutcome{}, false, err
 	}
 	var stored string
-	if err := conn.QueryRowContext(ctx, `
+	if err := conn.QueryRowContext(queryCtx(ctx), `
 		SELECT outcome_json FROM ff_budget_usage_dedup WHERE partition_key = 0 AND dedup_key = ?`,
 		key).Scan(&stored); err != nil {
 		return UsageOutcome{}, false, err
@@ -249,7 +249,7 @@ func applyUsage(ctx context.Context, conn *sql.Conn, budgetID string, dims []str
 			return UsageOutcome{}, err
 		}
 		var cur int64
-		if err := conn.QueryRowContext(ctx, `
+		if err := conn.QueryRowContext(queryCtx(ctx), `
 			SELECT current_value FROM ff_budget_usage
 			WHERE partition_key = 0 AND budget_id = ? AND dimensions_key = ?`,
 			budgetID, d).Scan(&cur); err != nil {

@@ -116,7 +116,7 @@ func (s *Store) RegisterWorker(ctx context.Context, r Registration) (RegisterRes
 	var res RegisterResult
 	err = s.plainTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var existing string
-		err := conn.QueryRowContext(ctx, `
+		err := conn.QueryRowContext(queryCtx(ctx), `
 			SELECT worker_id FROM ff_worker_registry WHERE namespace = ? AND worker_instance_id = ?`,
 			r.Namespace, r.Instance).Scan(&existing)
 		switch {
@@ -177,7 +177,7 @@ func (s *Store) HeartbeatWorker(ctx context.Context, namespace, instance string)
 	var hb Heartbeat
 	err := s.plainTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var ttl int64
-		err := conn.QueryRowContext(ctx, `
+		err := conn.QueryRowContext(queryCtx(ctx), `
 			UPDATE ff_worker_registry SET last_heartbeat_ms = ?3
 			WHERE namespace = ?1 AND worker_instance_id = ?2 AND last_heartbeat_ms + liveness_ttl_ms > ?3
 			RETURNING liveness_ttl_ms`, namespace, instance, now).Scan(&ttl)
@@ -211,7 +211,7 @@ func (s *Store) MarkWorkerDead(ctx context.Context, namespace, instance, reason 
 	now := s.nowMs()
 	err = s.plainTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		var one int
-		err := conn.QueryRowContext(ctx, `
+		err := conn.QueryRowContext(queryCtx(ctx), `
 			DELETE FROM ff_worker_registry WHERE namespace = ? AND worker_instance_id = ?
 			RETURNING 1`, namespace, instance).Scan(&one)
 		switch {
@@ -276,7 +276,7 @@ func (s *Store) TTLSweepTick(ctx context.Context, now time.Time) (Report, error)
 	err := s.plainTx(ctx, func(ctx context.Context, conn *sql.Conn) error {
 		type key struct{ ns, instance string }
 		var keys []key
-		rows, err := conn.QueryContext(ctx, `
+		rows, err := conn.QueryContext(queryCtx(ctx), `
 			DELETE FROM ff_worker_registry WHERE last_heartbeat_ms + liveness_ttl_ms < ?
 			RETURNING namespace, worker_instance_id`, nowMs)
 		if err != nil {

@@ -15,10 +15,15 @@
 // not run: 3 for bad input, 2 for what the Go runtime stops on its own (a
 // deadlock, running out of memory, a panic in another goroutine).
 //
+// FFSIM_GUEST_PHASES, for the host's benchmarks, marks the phases of a run
+// on stderr (see phaseMark).
+//
 // FFSIM_GUEST_SELFTEST, for the host's tests only, replaces the run with a
 // misbehaving guest: "deadlock" blocks every goroutine with no timer pending
 // (the runtime reports "all goroutines are asleep"), "spin" computes forever
-// without blocking, "sleep" sleeps in a loop forever (simulated time runs
+// without blocking or calling the host, "busy" computes forever reading the
+// clock, "spinfor" computes for a few seconds without calling the host and
+// exits, "sleep" sleeps in a loop forever (simulated time runs
 // away), "panic" panics, "oom" allocates until memory runs out, and "exit"
 // exits at once with status 0 and no output (the cost of a guest's start).
 package main
@@ -43,6 +48,15 @@ func main() {
 }
 
 func run() error {
+	// Read once, at start, whatever it says, so that the guest's work (and
+	// with it its scheduling) is the same with and without phase marks.
+	phases := os.Getenv("FFSIM_GUEST_PHASES") != ""
+	phase := func(name string) {
+		if phases {
+			fmt.Fprintf(os.Stderr, "%s%s\n", phaseMark, name)
+		}
+	}
+	phase("started")
 	path := flag.String("scenario", "/scenario.json", "path of the scenario JSON")
 	seed := flag.Uint64("seed", 0, "seed (overrides the scenario's when -seed is given)")
 	maxSim := flag.Duration("max-sim-time", 0, "simulated-time limit (0: the engine's default)")
@@ -68,9 +82,19 @@ func run() error {
 			opts.Seed = seed
 		}
 	})
+	phase("decoded")
 	res := runGuarded(&sc, opts)
-	return json.NewEncoder(os.Stdout).Encode(res)
+	phase("ran")
+	err = json.NewEncoder(os.Stdout).Encode(res)
+	phase("encoded")
+	return err
 }
+
+// phaseMark starts the lines the guest writes to stderr, with
+// FFSIM_GUEST_PHASES set, as it passes each phase of a run (started,
+// decoded, ran, encoded), so that a host can time them (the guest's own
+// clock is virtual and does not move while it computes).
+const phaseMark = "ffsim-phase "
 
 // runGuarded runs the scenario, turning a panic in this goroutine into a
 // failed result: a panic in the system under test is a finding, which the
@@ -103,6 +127,17 @@ func selftest(mode string) bool {
 		for {
 			n++
 		}
+	case "busy":
+		for {
+			_ = time.Now()
+		}
+	case "spinfor":
+		n := 0
+		for i := 0; i < 3_000_000_000; i++ {
+			n += i & 7
+		}
+		sink = append(sink, make([]byte, n&1))
+		os.Exit(0)
 	case "sleep":
 		for {
 			time.Sleep(time.Hour)

@@ -35,7 +35,7 @@ var guestBuildFlags = []string{"-trimpath", "-buildvcs=false"}
 const sqliteInGuestTag = "ffsim_guestsqlite"
 
 // guestKeyVersion changes when the way the key or the guest is made changes.
-const guestKeyVersion = "ffsim-wasm-guest/2"
+const guestKeyVersion = "ffsim-wasm-guest/3" // 3: data segments merged
 
 // lookGo finds the go command the guest is built with.
 func lookGo() (string, error) {
@@ -162,6 +162,10 @@ func buildGuest(ctx context.Context, goBin string, src fs.FS, tags []string, dst
 	}
 	bin, err := os.ReadFile(tmp)
 	if err != nil {
+		return err
+	}
+	bin = mergeDataSegments(bin)
+	if err := os.WriteFile(tmp, bin, 0o755); err != nil {
 		return err
 	}
 	if err := writeAtomic(dst+".sha256", []byte(digest(bin)+"\n")); err != nil {

@@ -23,6 +23,7 @@ type Config struct {
 	timeout          time.Duration
 	logger           *slog.Logger
 	sqliteInGuest    bool
+	interruptible    bool
 }
 
 // NewConfig returns the default configuration.
@@ -40,6 +41,16 @@ func (c Config) WithCacheDir(dir string) Config { c.cacheDir = dir; return c }
 // and its guest three times larger, and it is kept to show that the bridge
 // changes nothing (see RATIONALE.md).
 func (c Config) WithSQLiteInGuest(on bool) Config { c.sqliteInGuest = on; return c }
+
+// WithInterruptible makes the compiled guest check for cancellation at
+// every function entry and loop, so that even a guest computing without
+// ever calling the host stops at its timeout. Off by default: the checks
+// make guest code about three times slower. Without them a run stops at
+// the guest's next host call (it reads the clock or runs SQL constantly),
+// and a guest that computes forever without one is reported as an error
+// and abandoned, still running, as the native host abandons a goroutine
+// that spins.
+func (c Config) WithInterruptible(on bool) Config { c.interruptible = on; return c }
 
 // WithMemoryLimitPages caps each guest's linear memory, in 64 KiB pages.
 // Default: [DefaultMemoryLimitPages].

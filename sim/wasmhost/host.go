@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing/fstest"
@@ -49,6 +50,14 @@ type Host struct {
 	info Info
 	rt   wazero.Runtime
 	mod  wazero.CompiledModule
+	mem  *memoryPool
+	// phase, when set (benchmarks), is called as the guest passes each
+	// phase of a run ("instantiate" first, "exited" last), with the guest
+	// environment asking for the marks.
+	phase func(name string)
+	// abandonAfter is how long a cancelled run waits for its guest to stop
+	// at a host call before giving up on it (tests shorten it).
+	abandonAfter time.Duration
 }
 
 var _ sim.Host = (*Host)(nil)
@@ -97,6 +106,8 @@ func DefaultCacheDir() string {
 // A cache that cannot be opened or used is set aside: the guest is compiled
 // without it, with a warning, rather than not at all.
 func (h *Host) start(ctx context.Context, bin []byte) error {
+	h.mem = newMemoryPool(2 * runtime.GOMAXPROCS(0))
+	h.abandonAfter = abandonAfter
 	cfg := h.cfg
 	level := slog.LevelDebug
 	if h.info.Built {
@@ -126,7 +137,7 @@ func (h *Host) start(ctx context.Context, bin []byte) error {
 func (h *Host) compile(ctx context.Context, bin []byte, dir string) error {
 	rc := wazero.NewRuntimeConfig().
 		WithMemoryLimitPages(h.cfg.memoryLimitPages).
-		WithCloseOnContextDone(true)
+		WithCloseOnContextDone(h.cfg.interruptible)
 	var cache wazero.CompilationCache
 	if dir != "" {
 		var err error
@@ -278,10 +289,14 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 	defer cancelTimeout()
 	ctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
-	clk := newGuestClock(sc.StartTime(), opts.MaxSimTime+24*time.Hour, stop)
+	clk := newGuestClock(ctx, sc.StartTime(), opts.MaxSimTime+24*time.Hour, stop)
 
 	stdout := guestStdout{limit: maxGuestStdout}
-	stderr := guestStderr{limit: 16 << 10}
+	stderr := guestStderr{limit: 16 << 10, phase: h.phase}
+	if h.phase != nil {
+		env = append(env, "FFSIM_GUEST_PHASES=1")
+		h.phase("instantiate")
+	}
 	mc := wazero.NewModuleConfig().
 		WithName("").
 		WithArgs("ffsim-guest",
@@ -310,9 +325,12 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 		defer sr.close()
 		ctx = context.WithValue(ctx, sqlRunKey{}, sr)
 	}
-	mod, err := h.rt.InstantiateModule(ctx, h.mod, mc)
-	if mod != nil {
-		_ = mod.Close(context.Background())
+	err = h.instantiate(ctx, mc)
+	if h.phase != nil {
+		h.phase("exited")
+	}
+	if errors.Is(err, errAbandoned) {
+		return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest did not stop: still computing %v after it was told to (%v), without calling the host; it was abandoned, still running (Config.WithInterruptible stops such a guest, at a cost in speed)%s", h.abandonAfter, context.Cause(ctx), stderrTail(&stderr)))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -349,3 +367,47 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 // errWallTimeout is the cause of a run that exceeded the configured
 // timeout.
 var errWallTimeout = errors.New("wall-clock timeout")
+
+// abandonAfter is how long a run waits, once cancelled, for its guest to
+// reach a host call and stop, before it gives up on it. A guest that never
+// calls the host also keeps the host's garbage collector from stopping the
+// world (compiled wasm has no Go safe points), so the wait is short and
+// the report says what happened.
+const abandonAfter = 2 * time.Second
+
+// errAbandoned: the guest never reached a host call after cancellation.
+var errAbandoned = errors.New("guest abandoned")
+
+// instantiate runs the guest to its end. Unless the host is
+// interruptible, the compiled code does not check for cancellation: the
+// host's functions do (guestClock, the SQL functions), and the guest calls
+// them constantly. A guest that never calls them again is abandoned.
+func (h *Host) instantiate(ctx context.Context, mc wazero.ModuleConfig) error {
+	ictx := h.mem.with(ctx)
+	if h.cfg.interruptible {
+		return h.instantiateNow(ictx, mc)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.instantiateNow(ictx, mc) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	t := time.NewTimer(h.abandonAfter)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+		return errAbandoned
+	}
+}
+
+func (h *Host) instantiateNow(ctx context.Context, mc wazero.ModuleConfig) error {
+	mod, err := h.rt.InstantiateModule(ctx, h.mod, mc)
+	if mod != nil {
+		_ = mod.Close(context.Background())
+	}
+	return err
+}

@@ -237,16 +237,47 @@ func TestWasmDeadlockFails(t *testing.T) {
 	}
 }
 
-// A guest that computes forever fails at the wall-clock timeout.
+// A guest that computes forever fails at the wall-clock timeout: it is
+// stopped at its next host call (here, reading the clock).
 func TestWasmTimeoutFails(t *testing.T) {
 	h := testWasmHost(t)
 	short := *h
 	short.cfg.timeout = 300 * time.Millisecond
 	t0 := time.Now()
-	res := short.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=spin"})
+	res := short.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=busy"})
 	if el := time.Since(t0); el > 10*time.Second {
 		t.Errorf("timeout took %v", el)
 	}
+	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
+		t.Fatalf("want a timeout failure, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// A guest that computes without ever calling the host cannot be stopped
+// by a default host: the run reports it and abandons it. (The self-test
+// stops on its own after a few seconds, so nothing is left behind.)
+func TestWasmAbandonsGuestThatNeverCallsTheHost(t *testing.T) {
+	h := testWasmHost(t)
+	short := *h
+	short.cfg.timeout = 100 * time.Millisecond
+	short.abandonAfter = 200 * time.Millisecond
+	res := short.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=spinfor"})
+	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "did not stop") {
+		t.Fatalf("want an abandoned-guest error, got %s %+v", res.Status, res.Failure)
+	}
+}
+
+// An interruptible host stops even a guest that never calls it.
+func TestWasmInterruptibleStopsPureComputation(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles the guest a second time, with termination checks")
+	}
+	h, err := New(context.Background(), testConfig().WithInterruptible(true).WithTimeout(300*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	res := h.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=spin"})
 	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
 		t.Fatalf("want a timeout failure, got %s %+v", res.Status, res.Failure)
 	}
@@ -357,4 +388,46 @@ func dumpTrace(ev []sim.Event) string {
 		b.WriteString(e.T.String() + " " + string(e.Kind) + " " + e.Source + " " + e.Step + " " + e.Detail + " " + e.Err + "\n")
 	}
 	return b.String()
+}
+
+// BenchmarkWasmSeedPhases splits one explore seed's wall time into the
+// phases of a guest run, for the racy library scenario and the spec
+// example: start (wazero instantiation and the Go runtime's start, to the
+// guest's main), decode (flags and the scenario's JSON), run (the engine:
+// store, setup, steps, snapshots), encode (the result's JSON) and exit.
+// Each is reported as ms/seed; their sum is the seed's cost.
+func BenchmarkWasmSeedPhases(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		sc   *scenario.Scenario
+	}{{"racy", racyShutdown()}, {"spec", specExample()}, {"empty", &scenario.Scenario{Name: "empty", File: "empty.yaml", Start: scenario.DefaultStart}}} {
+		b.Run(c.name, func(b *testing.B) {
+			h := *testWasmHost(b)
+			var last time.Time
+			var prev string
+			spent := map[string]time.Duration{}
+			h.phase = func(name string) {
+				now := time.Now()
+				if prev != "" {
+					spent[prev+"→"+name] += now.Sub(last)
+				}
+				last, prev = now, name
+			}
+			seed := uint64(0)
+			for b.Loop() {
+				seed++
+				s := seed
+				prev = ""
+				if res := h.Run(context.Background(), c.sc, sim.Options{Seed: &s}); res.Status != sim.Pass {
+					b.Fatalf("%+v", res.Failure)
+				}
+			}
+			for _, p := range []struct{ metric, span string }{
+				{"start-ms", "instantiate→started"}, {"decode-ms", "started→decoded"},
+				{"run-ms", "decoded→ran"}, {"encode-ms", "ran→encoded"}, {"exit-ms", "encoded→exited"},
+			} {
+				b.ReportMetric(float64(spent[p.span].Microseconds())/1000/float64(b.N), p.metric)
+			}
+		})
+	}
 }

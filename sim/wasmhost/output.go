@@ -39,9 +39,20 @@ type guestStderr struct {
 	head, tail []byte
 	limit      int // of each of head and tail
 	dropped    bool
+	// phase, when set, receives the guest's phase marks (the guest writes
+	// each as one line, in one write) instead of keeping them.
+	phase func(name string)
 }
 
+// phaseMark starts a phase line of a guest run with FFSIM_GUEST_PHASES set
+// (sim/wasmguest writes them).
+const phaseMark = "ffsim-phase "
+
 func (b *guestStderr) Write(p []byte) (int, error) {
+	if b.phase != nil && bytes.HasPrefix(p, []byte(phaseMark)) {
+		b.phase(strings.TrimSpace(string(p[len(phaseMark):])))
+		return len(p), nil
+	}
 	n := len(p)
 	if room := b.limit - len(b.head); room > 0 {
 		k := min(room, len(p))

@@ -122,6 +122,7 @@ func (c *hostConn) flags() byte {
 }
 
 func hostOpen(ctx context.Context, m api.Module, buf, capacity uint32) int32 {
+	checkStop(ctx)
 	r := runOf(ctx)
 	dsn := (&url.URL{Scheme: "file", OmitHost: true, Path: "/" + r.name, RawQuery: "vfs=memdb"}).String()
 	c, err := sqlite3.Open(dsn)
@@ -157,6 +158,7 @@ func hostClose(ctx context.Context, conn uint32) int32 {
 }
 
 func hostPrepare(ctx context.Context, m api.Module, conn, sqlPtr, sqlLen, buf, capacity uint32) int32 {
+	checkStop(ctx)
 	r := runOf(ctx)
 	c, ok := r.conns[int32(conn)]
 	if !ok {
@@ -196,6 +198,7 @@ func hostReply(ctx context.Context, m api.Module, buf uint32) int32 {
 // its rows, and resets it: the reply carries the changes and the rows, or
 // the error, and the connection's flags.
 func hostRun(ctx context.Context, m api.Module, stmt, argsPtr, argsLen, buf, capacity uint32) int32 {
+	checkStop(ctx)
 	r := runOf(ctx)
 	st, ok := r.stmts[int32(stmt)]
 	if !ok {
