@@ -1,0 +1,88 @@
+package model
+
+import (
+	"testing"
+
+	"github.com/ffsim/ffsim/scenario"
+)
+
+// S1–S7: the supervisor. Each case names the item it pins.
+
+func TestSupervisor(t *testing.T) {
+	b1 := []scenario.Budget{bud("b1", 5*s)}
+	probe := []scenario.Budget{bud("probe", ms)}
+	runCases(t, []modelCase{
+		{name: "S1 zero interval disables the reconciler",
+			sc:   sc(every(0, 0), b1, spawn(), adv(20*s), ticksOf(BR), runningN()),
+			want: want{0: "installed=true @0s", 2: "count=0 processed=0 errors=0", 3: "0"}},
+		{name: "S1 spawn overrides the interval",
+			sc:   sc(every(5*s, 0), probe, spawnWith(2*s, 0), adv(2*s), ticksOf(BR), budgets("probe")),
+			want: want{2: "count=1 processed=1 errors=0", 3: "probe: usage{tok=0} next=2.001s breach=0 soft=0 last=null@null"}},
+		{name: "S1 a negative interval is a configuration error",
+			sc:   sc(every(5*s, 0), nil, spawnWith(5*s, -s), runningN(), spawn()),
+			want: want{0: "error=invalid @0s", 1: "0", 2: "installed=true @0s"}},
+		{name: "S2 spawn registers before returning; a second spawn is a no-op",
+			sc:   sc(every(5*s, s), nil, spawn(), runningN(), spawnWith(s, 0), runningN(), shutdown(s), spawn(), runningN()),
+			want: want{0: "installed=true @0s", 1: "2", 2: "installed=false @0s", 3: "2", 4: "timed_out=0 @0s", 5: "installed=false @0s", 6: "0"}},
+		{name: "S3 the first tick is one period after spawn",
+			sc: sc(every(5*s, 0), probe, adv(3*s), spawn(), adv(4999*ms), ticksOf(BR), adv(ms), ticksOf(BR), budgets("probe")),
+			want: want{1: "installed=true @3s", 3: "count=0 processed=0 errors=0", 5: "count=1 processed=1 errors=0",
+				6: "probe: usage{tok=0} next=8.001s breach=0 soft=0 last=null@null"}},
+		{name: "S3 a failing tick counts and the loop goes on",
+			sc: sc(every(5*s, 0), b1, tickErr(BR, 2), spawn(), report("b1", "", "tok", 100), adv(5*s), report("b1", "", "tok", 200),
+				adv(5*s), ticksOf(BR), budgets("b1"), adv(5*s), ticksOf(BR), budgets("b1")),
+			want: want{6: "count=2 processed=1 errors=0", 7: "b1: usage{tok=200} next=10s breach=0 soft=0 last=null@null",
+				9: "count=3 processed=2 errors=0", 10: "b1: usage{tok=0} next=20s breach=0 soft=0 last=null@null"}},
+		{name: "S3 an overdue tick is not run once shutdown is requested",
+			sc:   sc(every(5*s, 0), b1, slow(BR, 1, 7*s, BT), spawn(), adv(6*s), shutdown(10*s), ticksOf(BR), adv(20*s), ticksOf(BR)),
+			want: want{3: "timed_out=0 @12s", 4: "count=1 processed=1 errors=0", 6: "count=1 processed=1 errors=0"}},
+		{name: "S4 a 12s tick on a 5s period: one follow-up, then the schedule restarts",
+			sc: sc(every(5*s, 0), probe, slow(BR, 1, 12*s, BT), spawn(), adv(5*s), ticksOf(BR), runningN(), adv(11999*ms), ticksOf(BR),
+				adv(ms), ticksOf(BR), budgets("probe"), adv(4999*ms), ticksOf(BR), adv(ms), ticksOf(BR)),
+			want: want{3: "count=0 processed=0 errors=0", 4: "1", 6: "count=0 processed=0 errors=0", 8: "count=2 processed=2 errors=0",
+				9: "probe: usage{tok=0} next=17.001s breach=0 soft=0 last=null@null", 11: "count=2 processed=2 errors=0", 13: "count=3 processed=3 errors=0"}},
+		{name: "S4 an overrun of exactly 5ms keeps the schedule",
+			sc:   sc(every(5*s, 0), probe, slow(BR, 1, 5005*ms, BT), spawn(), advTo(10005*ms), ticksOf(BR), advTo(14999*ms), ticksOf(BR), advTo(15*s), ticksOf(BR)),
+			want: want{3: "count=2 processed=2 errors=0", 5: "count=2 processed=2 errors=0", 7: "count=3 processed=3 errors=0"}},
+		{name: "S4 an overrun of 6ms restarts the schedule",
+			sc:   sc(every(5*s, 0), probe, slow(BR, 1, 5006*ms, BT), spawn(), advTo(15005*ms), ticksOf(BR), advTo(15006*ms), ticksOf(BR)),
+			want: want{3: "count=2 processed=2 errors=0", 5: "count=3 processed=3 errors=0"}},
+		{name: "S5 shutdown of an idle supervisor returns 0 at once",
+			sc:   sc(every(5*s, 0), b1, spawn(), adv(7*s), shutdown(2*s), runningN(), shutdown(s), adv(20*s), ticksOf(BR)),
+			want: want{2: "timed_out=0 @7s", 3: "0", 4: "timed_out=0 @7s", 6: "count=1 processed=1 errors=0"}},
+		{name: "S5 shutdown waits for a tick that ends within the grace",
+			sc:   sc(every(5*s, 0), b1, report("b1", "", "tok", 200), slow(BR, 1, 3*s, BT), spawn(), adv(5*s), shutdown(5*s), ticksOf(BR), budgets("b1")),
+			want: want{4: "timed_out=0 @8s", 5: "count=1 processed=1 errors=0", 6: "b1: usage{tok=0} next=10s breach=0 soft=0 last=null@null"}},
+		{name: "S5 abort before the transaction: counted, nothing reset, sums unknown",
+			sc:   sc(every(5*s, 0), b1, report("b1", "", "tok", 200), slow(BR, 1, 10*s, BT), spawn(), adv(5*s), shutdown(2*s), runningN(), ticksOf(BR), budgets("b1"), adv(20*s), ticksOf(BR)),
+			want: want{4: "timed_out=1 @7s", 5: "0", 6: "count=1 processed=? errors=?", 7: "b1: usage{tok=200} next=5s breach=0 soft=0 last=null@null", 9: "count=1 processed=? errors=?"}},
+		{name: "S5 abort inside the transaction rolls it back",
+			sc:   sc(every(5*s, 0), b1, report("b1", "", "tok", 200), slow(BR, 1, 10*s, IT), spawn(), adv(5*s), shutdown(2*s), budgets("b1"), resetB("b1")),
+			want: want{4: "timed_out=1 @7s", 5: "b1: usage{tok=200} next=5s breach=0 soft=0 last=null@null", 6: "next=12s @7s"}},
+		{name: "S5 grace 0 counts every task spawned, live or not",
+			sc:   sc(every(5*s, s), nil, spawn(), closeStep(), runningN(), shutdown(0), shutdown(0)),
+			want: want{2: "0", 3: "timed_out=2 @0s", 4: "timed_out=0 @0s"}},
+		{name: "S5 nothing spawned: 0",
+			sc:   sc(every(5*s, 0), nil, shutdown(0), shutdown(s)),
+			want: want{0: "timed_out=0 @0s", 1: "timed_out=0 @0s"}},
+		{name: "S5 concurrent shutdowns serialise: the second waits and returns 0",
+			sc:   sc(every(5*s, 0), b1, slow(BR, 1, 10*s, BT), spawn(), adv(5*s), together(shutdown(s), shutdown(2*s)), runningN()),
+			want: want{3: "[timed_out=0 @7s | timed_out=1 @6s] [timed_out=0 @6s | timed_out=1 @7s]", 4: "0"}},
+		{name: "S5 a task exiting at the grace deadline is a race (wasm: both)",
+			sc: sc(every(5*s, 0), b1, report("b1", "", "tok", 200), slow(BR, 1, 3*s, BT), spawn(), adv(6*s), shutdown(2*s), budgets("b1")),
+			want: want{4: "timed_out=0 @8s | timed_out=1 @8s",
+				5: "b1: usage{tok=0} next=10s breach=0 soft=0 last=null@null | usage{tok=200} next=5s breach=0 soft=0 last=null@null"}},
+		{name: "S5 a task exiting at the grace deadline: native drains it (its timer was set first)", native: true,
+			sc:   sc(every(5*s, 0), b1, report("b1", "", "tok", 200), slow(BR, 1, 3*s, BT), spawn(), adv(6*s), shutdown(2*s), budgets("b1")),
+			want: want{4: "timed_out=0 @8s", 5: "b1: usage{tok=0} next=10s breach=0 soft=0 last=null@null"}},
+		{name: "S6 close: an idle task exits at once, no tick after",
+			sc:   sc(every(5*s, 0), b1, spawn(), adv(7*s), closeStep(), runningN(), adv(30*s), ticksOf(BR), shutdown(s)),
+			want: want{3: "0", 5: "count=1 processed=1 errors=0", 6: "timed_out=0 @37s"}},
+		{name: "S6 close during a tick lets it finish",
+			sc:   sc(every(5*s, 0), b1, report("b1", "", "tok", 100), slow(BR, 1, 3*s, IT), spawn(), adv(5*s), closeStep(), runningN(), adv(3*s), runningN(), ticksOf(BR), budgets("b1")),
+			want: want{5: "1", 7: "0", 8: "count=1 processed=1 errors=0", 9: "b1: usage{tok=0} next=10s breach=0 soft=0 last=null@null"}},
+		{name: "S7 the sweep's ticks are tallied too",
+			sc:   sc(every(0, 2*s), nil, register("i1", "w1", s), spawn(), adv(2*s), ticksOf(WS), workers("i1")),
+			want: want{0: "registered @0s", 3: "count=1 processed=1 errors=0", 4: "i1: absent"}},
+	})
+}
