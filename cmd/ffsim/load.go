@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"strings"
 
@@ -20,12 +22,31 @@ func loadScenarios(paths []string) ([]*scenario.Scenario, error) {
 		scs, err = harness.LoadPaths(paths)
 	}
 	if err != nil {
-		return nil, invalidErr(err)
+		return nil, invalidErr(withErrorSummary(err))
 	}
 	if len(scs) == 0 {
 		return nil, invalid("no scenario files found in %s", strings.Join(paths, ", "))
 	}
 	return scs, nil
+}
+
+// withErrorSummary ends a load error with how many errors there were, in
+// how many files, and that nothing ran.
+func withErrorSummary(err error) error {
+	var es harness.Errors
+	var e *harness.Error
+	switch {
+	case errors.As(err, &es):
+	case errors.As(err, &e):
+		es = harness.Errors{e}
+	default:
+		return err
+	}
+	files := map[string]bool{}
+	for _, e := range es {
+		files[e.File] = true
+	}
+	return fmt.Errorf("%w\n%d error(s) in %d file(s); nothing was run", err, len(es), len(files))
 }
 
 // prefixFS shows an FS as if it were the directory prefix of a larger one,

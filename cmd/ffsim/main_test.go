@@ -63,8 +63,8 @@ func writeScenario(t *testing.T, dir, name, body string) string {
 
 func TestRunLibrary(t *testing.T) {
 	code, out, errs := ffsim(t, "run")
-	want := fmt.Sprintf("%d passed, 0 failed\n", libraryCount(t))
-	if code != 0 || !strings.HasSuffix(out, want) {
+	want := fmt.Sprintf("%d passed, 0 failed in ", libraryCount(t))
+	if code != 0 || !strings.Contains(out, want) {
 		t.Fatalf("exit %d, want 0 and %q at the end; stdout:\n%s\nstderr:\n%s", code, want, out, errs)
 	}
 }
@@ -180,7 +180,7 @@ func TestWrongExpectationFails(t *testing.T) {
 		"expected: b1: {usage: {tokens: 50}}",
 		"actual:   b1: {usage: {tokens: 0}}",
 		"ffsim replay " + p + " --seed 0",
-		"0 passed, 1 failed\n",
+		"0 passed, 1 failed in ",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out)
@@ -318,8 +318,9 @@ func TestJUnitAndTraceFiles(t *testing.T) {
 	}
 }
 
-// explore on the native host: one testcase per scenario and seed, and a
-// failing seed is listed with its replay command.
+// explore on the native host: a testcase per clean scenario and one per
+// distinct failure (with its smallest seed), and the failure is listed with
+// its replay command.
 func TestExploreJUnit(t *testing.T) {
 	dir := t.TempDir()
 	writeScenario(t, dir, "a_good.yaml", good)
@@ -330,17 +331,17 @@ func TestExploreJUnit(t *testing.T) {
 		t.Fatalf("exit %d, want %d:\n%s%s", code, exitFail, out, errs)
 	}
 	r := readJUnit(t, junit)
-	if r.Tests != 4 || r.Failures != 2 {
-		t.Fatalf("JUnit: %d tests, %d failures; want 4 (2 scenarios × seeds 2 and 4 of shard 2/2), 2", r.Tests, r.Failures)
+	if r.Tests != 2 || r.Failures != 1 {
+		t.Fatalf("JUnit: %d tests, %d failures; want 2 (the clean scenario, the one distinct failure of seeds 2 and 4 of shard 2/2), 1", r.Tests, r.Failures)
 	}
 	var names []string
 	for _, c := range r.Suites[0].Cases {
 		names = append(names, c.Name)
 	}
-	if want := "cadence [seed 2],cadence [seed 4],wrong [seed 2],wrong [seed 4]"; strings.Join(names, ",") != want {
+	if want := "cadence (2 seeds),wrong (2 failing seeds, smallest 2)"; strings.Join(names, ",") != want {
 		t.Errorf("cases %s, want %s", strings.Join(names, ","), want)
 	}
-	if !strings.Contains(out, "ffsim replay "+bad+" --seed 4") {
+	if !strings.Contains(out, "2× "+bad+":15") || !strings.Contains(out, "ffsim replay "+bad+" --seed 2") {
 		t.Errorf("explore output lacks the replay command:\n%s", out)
 	}
 }

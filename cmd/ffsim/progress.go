@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -44,15 +43,6 @@ func newProgressWith(w io.Writer, tty bool, total int, now func() time.Time) *pr
 	return &progress{w: w, tty: tty, now: now, total: total, started: t, last: t}
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 // done records one finished run.
 func (p *progress) done(failed bool) {
 	p.mu.Lock()
@@ -71,6 +61,16 @@ func (p *progress) done(failed bool) {
 	case !p.tty && now.Sub(p.last) >= lineEvery:
 		fmt.Fprintf(p.w, "explore: %d/%d runs, %d failed, %s elapsed\n", p.n, p.total, p.fails, now.Sub(p.started).Round(time.Second))
 		p.last = now
+	}
+}
+
+// clear erases the bar, so that a line printed next starts clean; the next
+// run redraws it.
+func (p *progress) clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
 	}
 }
 

@@ -89,6 +89,13 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err := h.start(ctx, bin); err != nil {
 		return nil, err
 	}
+	// Keep the cache bounded; a cache that cannot be pruned is not a reason
+	// to fail a run.
+	if n, err := PruneCache(cfg.cacheDir, DefaultCacheLimit); err != nil {
+		cfg.logger.Warn("could not prune the cache", "dir", cfg.cacheDir, "error", err)
+	} else if n > 0 {
+		cfg.logger.Debug("pruned the cache", "dir", cfg.cacheDir, "bytes", n)
+	}
 	return h, nil
 }
 
