@@ -66,6 +66,12 @@ func guestEnv() []string {
 // goTool runs the go command in dir and returns its stdout.
 func goTool(ctx context.Context, goBin, dir string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, goBin, args...)
+	// Cancelled (a SIGINT of ffsim), the go command is interrupted rather
+	// than killed, so that it stops its compiler processes too; killed only
+	// if it has not exited a while later.
+	ownProcessGroup(cmd)
+	cmd.Cancel = func() error { return interruptProcess(cmd.Process) }
+	cmd.WaitDelay = 10 * time.Second
 	cmd.Dir = dir
 	cmd.Env = guestEnv()
 	var stdout, stderr bytes.Buffer

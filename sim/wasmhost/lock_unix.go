@@ -4,6 +4,7 @@ package wasmhost
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"syscall"
 )
@@ -25,3 +26,12 @@ func lockDir(dir string) (unlock func(), err error) {
 		f.Close()
 	}, nil
 }
+
+// ownProcessGroup starts cmd in a process group of its own, so that
+// interruptProcess reaches the compilers the go command starts as well.
+func ownProcessGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+}
+
+// interruptProcess asks p's process group to stop, as Ctrl-C would.
+func interruptProcess(p *os.Process) error { return syscall.Kill(-p.Pid, syscall.SIGINT) }
