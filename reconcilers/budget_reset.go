@@ -26,8 +26,9 @@ var dueBudgetsSQL = fmt.Sprintf(`SELECT budget_id FROM ff_budget_policy
 // It selects at most 20 due budgets, earliest next_reset_at_ms first (ties by
 // id), and resets each in its own write transaction at now, the tick's time,
 // however late that transaction commits. A failing scan query fails the
-// tick. A failing reset is counted in Report.Errors and logged at warn; the
-// other budgets still run.
+// tick. A failing reset is counted in Report.Errors and logged at warn
+// ("budget reset failed", or "budget reset aborted by shutdown" when the
+// task was aborted); the other budgets still run.
 //
 // If ctx is cancelled (the supervisor aborts the task) the reset in flight
 // rolls back and counts as an error, and the tick stops there rather than
@@ -49,7 +50,13 @@ func (s *Store) ScanTick(ctx context.Context, now time.Time) (Report, error) {
 		}
 		if _, err := s.applyReset(ctx, id, nowMs); err != nil {
 			rep.Errors++
-			s.o.logger.Warn("budget reset failed", "budget_id", id, "error", err)
+			if ctx.Err() != nil {
+				// Said as such: "failed ... context canceled" reads like a
+				// database problem.
+				s.o.logger.Warn("budget reset aborted by shutdown (rolled back)", "budget_id", id, "error", err)
+			} else {
+				s.o.logger.Warn("budget reset failed", "budget_id", id, "error", err)
+			}
 			continue
 		}
 		rep.Processed++

@@ -183,7 +183,10 @@ func (s *Supervisor) tick(ctx context.Context, r reconciler, n int) {
 		rep, err = r.tick(ctx, now)
 	}
 	s.emit(Event{Kind: EventTickFinished, Reconciler: r.name, Tick: n, Now: now, Report: rep, Err: err})
-	if err != nil {
+	switch {
+	case err != nil && ctx.Err() != nil:
+		s.o.logger.Warn("reconciler tick aborted by shutdown", "scanner", r.name, "error", err)
+	case err != nil:
 		s.o.logger.Warn("reconciler tick failed", "scanner", r.name, "error", err)
 	}
 }
