@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 
 	"github.com/ffsim/ffsim/internal/suggest"
 	"github.com/ffsim/ffsim/scenario"
@@ -39,6 +41,9 @@ type decoder struct {
 	// rules the constraints its struct tag puts on the value.
 	field string
 	rules rules
+
+	// hints bounds the "did you mean" work for the file.
+	hints *suggest.Limiter
 }
 
 // rules are the constraints a field's jsonschema tag puts on its value (and,
@@ -67,7 +72,7 @@ func rulesOf(tag string) rules {
 }
 
 func newDecoder(file string, src []byte) *decoder {
-	return &decoder{file: file, lines: splitLines(src)}
+	return &decoder{file: file, lines: splitLines(src), hints: suggest.NewLimiter(suggest.DefaultHints)}
 }
 
 // errorAt records an error at a position.
@@ -96,6 +101,9 @@ func (d *decoder) errorf(n ast.Node, format string, args ...any) {
 // typeError reports that n is not what was wanted.
 func (d *decoder) typeError(n ast.Node, want string) {
 	hint := ""
+	if want == "a string" && plainNumber(n) != "" {
+		hint = " (quote it)"
+	}
 	switch n.(type) {
 	case *ast.NullNode:
 		if strings.HasPrefix(want, "a mapping") {
@@ -142,25 +150,67 @@ func (d *decoder) mapping(n ast.Node) (*ast.MappingNode, bool) {
 }
 
 // str returns the text of a string scalar, or reports a type error
-// wanting want ("a string", "a duration such as ...").
+// wanting want ("a string", "a duration such as ..."). Text that reports
+// would echo must be printable (scenario.BadText): only a description may
+// hold newlines and tabs, and only a mark_worker_dead reason (whose
+// refusal by the store is what such a step tests) anything at all.
 func (d *decoder) str(n ast.Node, want string) (string, bool) {
+	var text string
 	switch s := n.(type) {
 	case *ast.StringNode:
-		return s.Value, true
+		if plainNumber(n) != "" {
+			// An integer too large for int64 or uint64, which the parser
+			// leaves as a string: it is no more a string than 12 is.
+			d.typeError(n, want)
+			return "", false
+		}
+		text = s.Value
 	case *ast.LiteralNode:
 		if s.Value != nil {
-			return s.Value.Value, true
+			text = s.Value.Value
 		}
-		return "", true
+	default:
+		d.typeError(n, want)
+		return "", false
 	}
-	d.typeError(n, want)
-	return "", false
+	if d.field != "reason" {
+		if msg := scenario.BadText(text, d.field == "description"); msg != "" {
+			d.errorf(n, "%s %s", d.fieldName(), msg)
+			return "", false
+		}
+	}
+	return text, true
+}
+
+// integerRE matches the plain scalars YAML reads as integers, in the forms
+// the parser knows: decimal, 0x, 0o, 0b and 0-prefixed octal.
+var integerRE = regexp.MustCompile(`^[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|[0-9][0-9_]*)$`)
+
+// plainNumber returns "integer" for an unquoted scalar written as an
+// integer that the parser left as a string because it does not fit in 64
+// bits, and "" for anything else.
+func plainNumber(n ast.Node) string {
+	s, ok := n.(*ast.StringNode)
+	if !ok || s.Token == nil || s.Token.Type != token.StringType || !integerRE.MatchString(s.Token.Value) {
+		return ""
+	}
+	return "integer"
+}
+
+// outOfRange reports an integer the parser could not hold; max is the
+// largest the field takes.
+func (d *decoder) outOfRange(n ast.Node, max string) {
+	d.errorf(n, "integer %s is out of range (%s must be at most %s)", n.GetToken().Value, d.fieldName(), max)
 }
 
 // integer returns the value of an integer scalar within [lo, math.MaxInt64].
 func (d *decoder) integer(n ast.Node, lo int64) (int64, bool) {
 	in, ok := n.(*ast.IntegerNode)
 	if !ok {
+		if plainNumber(n) == "integer" {
+			d.outOfRange(n, "9223372036854775807")
+			return 0, false
+		}
 		d.typeError(n, "an integer")
 		return 0, false
 	}
@@ -170,7 +220,7 @@ func (d *decoder) integer(n ast.Node, lo int64) (int64, bool) {
 		v = x
 	case uint64:
 		if x > math.MaxInt64 {
-			d.errorf(n, "integer %s is out of range", in.Token.Value)
+			d.outOfRange(n, "9223372036854775807")
 			return 0, false
 		}
 		v = int64(x)
@@ -197,7 +247,7 @@ func (d *decoder) enum(n ast.Node, what string, vals []string) (string, bool) {
 		return "", false
 	}
 	if !slices.Contains(vals, s) {
-		d.errorf(n, "unknown %s %q%s", what, s, hint(s, vals))
+		d.errorf(n, "unknown %s %s%s", what, suggest.Quote(s), d.hint(s, vals))
 		return "", false
 	}
 	return s, true
@@ -349,6 +399,10 @@ func (d *decoder) decodeString(n ast.Node, v reflect.Value) bool {
 func (d *decoder) decodeUint(n ast.Node, v reflect.Value) bool {
 	in, ok := n.(*ast.IntegerNode)
 	if !ok {
+		if plainNumber(n) == "integer" {
+			d.outOfRange(n, "18446744073709551615")
+			return false
+		}
 		d.typeError(n, "an integer")
 		return false
 	}
@@ -436,7 +490,7 @@ func (d *decoder) decodeStruct(n ast.Node, v reflect.Value) bool {
 		}
 		i, found := si.fields[k]
 		if !found {
-			d.errorf(kv.Key, "unknown key %q%s", k, keyHint(k, si.names))
+			d.errorf(kv.Key, "unknown key %s%s", suggest.Quote(k), d.keyHint(k, si.names))
 			ok = false
 			continue
 		}
@@ -479,8 +533,8 @@ func quoteAll(ss []string) []string {
 }
 
 // keyHint suggests a close key, or lists the valid ones.
-func keyHint(k string, names []string) string {
-	if s := suggest.Hint(k, names); s != "" {
+func (d *decoder) keyHint(k string, names []string) string {
+	if s := d.hints.Hint(k, names); s != "" {
 		return s
 	}
 	if len(names) == 0 {
@@ -490,8 +544,8 @@ func keyHint(k string, names []string) string {
 }
 
 // hint is a suggestion, or else the list of valid values.
-func hint(s string, vals []string) string {
-	if h := suggest.Hint(s, vals); h != "" {
+func (d *decoder) hint(s string, vals []string) string {
+	if h := d.hints.Hint(s, vals); h != "" {
 		return h
 	}
 	return " (want " + orList(vals) + ")"

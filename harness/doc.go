@@ -36,6 +36,27 @@
 //     that whole step, since the order inside it is the seed's.
 //   - YAML anchors, aliases, merge keys and explicit tags are rejected, so
 //     that every value has one position in the file.
+//   - A UTF-8 byte order mark at the start of a file is ignored.
+//   - Text that reports echo (names, ids, keys, every string value) must
+//     be printable: control characters, line separators and bidirectional
+//     overrides are refused, since a name with a newline forged report
+//     lines. A description may hold newlines and tabs; a mark_worker_dead
+//     reason may hold anything (the store's refusal is what it tests).
+//   - An integer that does not fit in 64 bits is "out of range" (the YAML
+//     parser would otherwise leave it as a string).
+//
+// Hostile input is refused before it can cost much: a file over
+// [DefaultMaxFileSize] (see [WithMaxFileSize]) is not read, only regular
+// files are opened (never a FIFO or a device, even through a link), and
+// the tokens are checked against [MaxNesting], [MaxMappingKeys] and
+// [MaxListItems] before the YAML parser, whose cost grows faster than its
+// input, builds anything. "Did you mean" hints are bounded per file.
+// [Errors] prints at most [MaxErrorsShown] errors and says how many more
+// there are, and excerpts cut long lines around the column.
+//
+// [LoadPaths] takes files, directories (their own *.yaml and *.yml files)
+// and dir/... patterns (every directory below dir too); a directory
+// argument without scenario files is an error.
 //
 // [Run] and [RunDir] run scenarios as Go subtests, on the native host or
 // the one [WithHost] names.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/ffsim/ffsim/scenario"
 )
 
 // Error is one problem found in a scenario file: where it is and what is
@@ -45,12 +47,22 @@ func (e *Error) Unwrap() error { return e.Err }
 // functions return it when they find more than one error.
 type Errors []*Error
 
-// Error returns every error's text, one after the other, separated by a
-// newline.
+// MaxErrorsShown is how many errors [Errors.Error] prints before it says
+// how many more there are: a file with 100,000 mistakes printed 13 MB. The
+// list itself keeps every error.
+const MaxErrorsShown = scenario.MaxErrorsShown
+
+// Error returns the first [MaxErrorsShown] errors' text, one after the
+// other, separated by a newline, then "… and N more errors" if there are
+// more.
 func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
+	shown := es[:min(len(es), MaxErrorsShown)]
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, e := range shown {
 		parts[i] = e.Error()
+	}
+	if more := len(es) - len(shown); more > 0 {
+		parts = append(parts, scenario.MoreErrors(more))
 	}
 	return strings.Join(parts, "\n")
 }
@@ -91,9 +103,34 @@ func sortErrors(es []*Error) {
 	})
 }
 
+// excerptWidth bounds the text of an excerpt line, in characters: a longer
+// line is cut to a window around the column, marked with "…".
+const excerptWidth = 160
+
+// clip cuts text to at most excerptWidth characters around col, returning
+// the text and col within it.
+func clip(text string, col int) (string, int) {
+	runes := []rune(text)
+	if len(runes) <= excerptWidth {
+		return text, col
+	}
+	from := max(0, min(col-1-excerptWidth/2, len(runes)-excerptWidth))
+	to := min(len(runes), from+excerptWidth)
+	out := string(runes[from:to])
+	if from > 0 {
+		out = "…" + out
+		col = col - from + 1
+	}
+	if to < len(runes) {
+		out += "…"
+	}
+	return out, col
+}
+
 // excerpt renders the source around line:col: the previous line for
 // context, the line itself and a caret under the column. Lines are numbered
-// in a gutter; tabs before the column are kept so the caret lines up.
+// in a gutter; tabs before the column are kept so the caret lines up. A
+// line longer than excerptWidth characters is shown around the column only.
 func excerpt(lines []string, line, col int) string {
 	if line < 1 || len(lines) == 0 {
 		return ""
@@ -111,9 +148,10 @@ func excerpt(lines []string, line, col int) string {
 	}
 	var b strings.Builder
 	if line > 1 && strings.TrimSpace(lines[line-2]) != "" {
-		fmt.Fprintf(&b, " %*d | %s\n", width, line-1, lines[line-2])
+		prev, _ := clip(lines[line-2], col)
+		fmt.Fprintf(&b, " %*d | %s\n", width, line-1, prev)
 	}
-	text := lines[line-1]
+	text, col := clip(lines[line-1], col)
 	fmt.Fprintf(&b, " %*d | %s\n", width, line, text)
 	fmt.Fprintf(&b, " %*s | ", width, "")
 	runes := []rune(text)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/ffsim/ffsim/internal/suggest"
 	"github.com/ffsim/ffsim/scenario"
 )
 
@@ -66,6 +67,9 @@ func isNil(n ast.Node) bool {
 
 // describe names a node's kind for messages.
 func describe(n ast.Node) string {
+	if k := plainNumber(n); k != "" {
+		return k
+	}
 	switch n.(type) {
 	case *ast.StringNode, *ast.LiteralNode:
 		return "string"
@@ -94,8 +98,13 @@ func (d *decoder) key(kv *ast.MappingValueNode) (string, bool) {
 	s, ok := keyText(k)
 	if !ok {
 		d.errorf(k, "a key must be a plain string, got %s", describe(k))
+		return "", false
 	}
-	return s, ok
+	if msg := scenario.BadText(s, false); msg != "" {
+		d.errorf(k, "key %s %s", suggest.Quote(s), msg)
+		return "", false
+	}
+	return s, true
 }
 
 // keyText is the text of a scalar key ("1" for the key 1).

@@ -46,8 +46,9 @@ func Run(t *testing.T, path string, opts ...Option) {
 }
 
 // RunDir runs every scenario file in dir (*.yaml and *.yml, not its
-// subdirectories) as subtests. The whole directory is validated first: one
-// malformed file fails the test before anything runs.
+// subdirectories; dir/... includes them, as for [LoadPaths]) as subtests.
+// The whole directory is validated first: one malformed file fails the
+// test before anything runs.
 func RunDir(t *testing.T, dir string, opts ...Option) {
 	t.Helper()
 	scs, err := LoadPaths([]string{dir})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 
+	"github.com/ffsim/ffsim/internal/suggest"
 	"github.com/ffsim/ffsim/scenario"
 )
 
@@ -51,16 +52,16 @@ func decodeDuration(d *decoder, n ast.Node, v reflect.Value) bool {
 		return false
 	}
 	if strings.HasPrefix(strings.TrimSpace(s), "-") {
-		d.errorf(n, "negative duration %q", s)
+		d.errorf(n, "negative duration %s", suggest.Quote(s))
 		return false
 	}
 	if !durationRE.MatchString(s) {
-		d.errorf(n, `invalid duration %q (want a Go duration such as "250ms", "5s" or "1h")`, s)
+		d.errorf(n, `invalid duration %s (want a Go duration such as "250ms", "5s" or "1h")`, suggest.Quote(s))
 		return false
 	}
 	x, err := time.ParseDuration(s)
 	if err != nil {
-		d.errorf(n, "invalid duration %q: out of range", s)
+		d.errorf(n, "invalid duration %s: out of range", suggest.Quote(s))
 		return false
 	}
 	v.SetInt(int64(x))
@@ -74,7 +75,7 @@ func decodeTime(d *decoder, n ast.Node, v reflect.Value) bool {
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		d.errorf(n, "invalid time %q (want RFC 3339 such as 2026-01-01T00:00:00Z)", s)
+		d.errorf(n, "invalid time %s (want RFC 3339 such as 2026-01-01T00:00:00Z)", suggest.Quote(s))
 		return false
 	}
 	v.Set(reflect.ValueOf(t))
@@ -153,7 +154,7 @@ func decodeStep(d *decoder, n ast.Node, v reflect.Value) bool {
 		case isKind:
 			actions = append(actions, kv)
 		default:
-			d.errorf(kv.Key, "unknown step %q%s", k, suggestionOf(k, names))
+			d.errorf(kv.Key, "unknown step %s%s", suggest.Quote(k), d.suggestionOf(k, names))
 			ok = false
 		}
 	}
@@ -216,8 +217,8 @@ func decodeStep(d *decoder, n ast.Node, v reflect.Value) bool {
 }
 
 // suggestionOf is a "did you mean" hint, or "".
-func suggestionOf(s string, vals []string) string {
-	h := hint(s, vals)
+func (d *decoder) suggestionOf(s string, vals []string) string {
+	h := d.hint(s, vals)
 	if strings.HasPrefix(h, " (want ") {
 		return ""
 	}
@@ -242,7 +243,7 @@ func decodeAlternatives(d *decoder, n ast.Node, one func(ast.Node) bool) bool {
 	ok := true
 	for _, kv := range m.Values {
 		if k, _ := keyText(kv.Key); k != "any_of" {
-			d.errorf(kv.Key, "any_of cannot be combined with other keys (%q)", k)
+			d.errorf(kv.Key, "any_of cannot be combined with other keys (%s)", suggest.Quote(k))
 			ok = false
 		}
 	}
@@ -309,7 +310,7 @@ func decodeOutcome(d *decoder, n ast.Node, kind scenario.Kind, spec *scenario.Ex
 			continue
 		}
 		if !slices.Contains(spec.Fields, k) {
-			d.errorf(kv.Key, "unknown key %q%s", k, keyHint(k, spec.Fields))
+			d.errorf(kv.Key, "unknown key %s%s", suggest.Quote(k), d.keyHint(k, spec.Fields))
 			ok = false
 			continue
 		}
@@ -378,7 +379,7 @@ func decodeTicksExpects(d *decoder, n ast.Node, v reflect.Value) bool {
 			continue
 		}
 		if !slices.Contains(scenario.Reconcilers, k) {
-			d.errorf(kv.Key, "unknown reconciler %q%s", k, hint(k, scenario.Reconcilers))
+			d.errorf(kv.Key, "unknown reconciler %s%s", suggest.Quote(k), d.hint(k, scenario.Reconcilers))
 			ok = false
 			continue
 		}

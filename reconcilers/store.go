@@ -46,8 +46,11 @@ type Store struct {
 // injected clock (R3b: whatever the DSN's busy timeout does, in real time),
 // no statement cache, and a statement in flight is interrupted when its
 // context ends if the driver does so. Prefer [OpenMemory], [OpenFile] or
-// [Open].
+// [Open]. A nil db is an error wrapping [ErrInvalidInput].
 func NewStore(db *sql.DB, opts ...Option) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: NewStore needs a *sql.DB", ErrInvalidInput)
+	}
 	o, err := buildOptions(opts)
 	if err != nil {
 		return nil, err
@@ -86,12 +89,18 @@ func (s *Store) Close() error {
 func (s *Store) nowMs() int64 { return s.o.clock.Now().UnixMilli() }
 
 // wholeMs is d in whole milliseconds, rounded up: a timeout of 1.5 ms waits
-// 2, as sqlite3_busy_timeout does.
+// 2, as sqlite3_busy_timeout does. (Adding 999,999ns before dividing
+// overflowed for the largest durations, turning "wait for ever" into "fail
+// at once".)
 func wholeMs(d time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
-	return int64((d + time.Millisecond - 1) / time.Millisecond)
+	ms := int64(d / time.Millisecond)
+	if d%time.Millisecond != 0 {
+		ms++
+	}
+	return ms
 }
 
 // query runs a query on the pool and calls scan for each row.
@@ -160,8 +169,12 @@ func (s *Store) BudgetIDs(ctx context.Context) ([]string, error) {
 // Open opens a store on c, a connector of a SQLite driver whose connections
 // implement [SQLiteConn] and whose errors are [*SQLiteError] (a driver
 // that forwards to another process's SQLite, say), and brings the schema
-// up to date. For go-sqlite3, use [OpenMemory] or [OpenFile].
+// up to date. For go-sqlite3, use [OpenMemory] or [OpenFile]. A nil c is
+// an error wrapping [ErrInvalidInput].
 func Open(c driver.Connector, opts ...Option) (*Store, error) {
+	if c == nil {
+		return nil, fmt.Errorf("%w: Open needs a driver.Connector", ErrInvalidInput)
+	}
 	return open(c, func(dc driver.Conn) (SQLiteConn, error) {
 		sc, ok := dc.(SQLiteConn)
 		if !ok {

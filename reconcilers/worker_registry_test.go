@@ -3,6 +3,7 @@ package reconcilers
 import (
 	"context"
 	"errors"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -219,5 +220,39 @@ func TestMisuseIsAnError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("nil options are ignored: %v", err)
 	}
-	st.Close()
+	defer st.Close()
+	// Siblings: a nil *sql.DB or connector panicked in the migrations.
+	if _, err := NewStore(nil); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("NewStore(nil) = %v", err)
+	}
+	if _, err := Open(nil); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Open(nil) = %v", err)
+	}
+	if _, err := Spawn(st, Config{}, WithClock(nil)); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("Spawn(WithClock(nil)) = %v", err)
+	}
+	sup, err := Spawn(st, Config{}, nil, WithObserver(nil), WithLogger(nil))
+	if err != nil {
+		t.Fatalf("Spawn with nil options: %v", err)
+	}
+	sup.Shutdown(0)
+}
+
+// wholeMs rounds up to whole milliseconds without overflowing: the largest
+// busy timeout (2562047h47m16.854775807s) added 999,999ns before dividing
+// and wrapped negative, so a scenario asking to wait for ever failed at
+// once.
+func TestWholeMsDoesNotOverflow(t *testing.T) {
+	for _, tt := range []struct {
+		d    time.Duration
+		want int64
+	}{
+		{0, 0}, {-time.Second, 0}, {1, 1}, {time.Millisecond, 1}, {1500 * time.Microsecond, 2},
+		{math.MaxInt64, math.MaxInt64/int64(time.Millisecond) + 1},
+		{time.Duration(math.MaxInt64 - math.MaxInt64%int64(time.Millisecond)), math.MaxInt64 / int64(time.Millisecond)},
+	} {
+		if got := wholeMs(tt.d); got != tt.want {
+			t.Errorf("wholeMs(%v) = %d, want %d", tt.d, got, tt.want)
+		}
+	}
 }

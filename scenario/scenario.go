@@ -13,10 +13,15 @@ type Pos struct {
 	Col  int    `json:"col,omitempty"`
 }
 
-// String returns "file:line", or "line N" without a file.
+// String returns "file:line", or "line N" without a file, or just the
+// file when there is no line (a failure of the whole run, not of a step:
+// "file:0" read as a position that does not exist).
 func (p Pos) String() string {
-	if p.File == "" {
+	switch {
+	case p.File == "":
 		return fmt.Sprintf("line %d", p.Line)
+	case p.Line == 0:
+		return p.File
 	}
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }

@@ -2,9 +2,12 @@ package scenario
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ffsim/ffsim/internal/suggest"
 )
@@ -36,20 +39,38 @@ func (e *Error) Error() string {
 // Errors is every rule a scenario breaks, in the order found.
 type Errors []*Error
 
-// Error lists every error, one per line.
+// MaxErrorsShown is how many errors [Errors.Error] lists; it then says how
+// many more there are. The list itself keeps them all.
+const MaxErrorsShown = 50
+
+// Error lists the errors, one per line: the first [MaxErrorsShown], then
+// "… and N more errors".
 func (es Errors) Error() string {
-	parts := make([]string, len(es))
-	for i, e := range es {
+	shown := es[:min(len(es), MaxErrorsShown)]
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, e := range shown {
 		parts[i] = e.Error()
 	}
+	if more := len(es) - len(shown); more > 0 {
+		parts = append(parts, MoreErrors(more))
+	}
 	return strings.Join(parts, "\n")
+}
+
+// MoreErrors is the line that ends a list of errors cut short: "… and 1
+// more error", "… and N more errors".
+func MoreErrors(n int) string {
+	if n == 1 {
+		return "… and 1 more error"
+	}
+	return fmt.Sprintf("… and %d more errors", n)
 }
 
 // Validate checks every rule of the scenario format that does not need the
 // YAML text: one action per step, expectations only where a kind takes
 // them and only with its outcomes, what may run inside concurrently, value
-// ranges, unique budget ids and references to declared budgets. It
-// returns nil or [Errors].
+// ranges, unique budget ids, references to declared budgets, and text
+// that reports can echo safely ([BadText]). It returns nil or [Errors].
 func (sc *Scenario) Validate() error {
 	if errs := sc.Check(); len(errs) > 0 {
 		return errs
@@ -59,10 +80,11 @@ func (sc *Scenario) Validate() error {
 
 // Check is Validate returning the list itself (empty when valid).
 func (sc *Scenario) Check() Errors {
-	v := &validator{created: map[string]int{}}
+	v := &validator{created: map[string]int{}, hints: suggest.NewLimiter(suggest.DefaultHints), knownSeq: -1}
 	if sc.Name == "" {
 		v.errorf(sc.NamePos, "", "the scenario needs a name")
 	}
+	v.text(reflect.ValueOf(sc).Elem(), Pos{}, "", "")
 	v.nonNegative(Pos{}, "supervisor", "budget_reset_interval", sc.Supervisor.BudgetResetInterval)
 	declared := map[string]Pos{}
 	for i := range sc.Budgets {
@@ -70,7 +92,7 @@ func (sc *Scenario) Check() Errors {
 		path := fmt.Sprintf("budgets[%d]", i)
 		v.budget(b, path)
 		if first, dup := declared[b.ID]; dup && b.ID != "" {
-			v.errorf(orPos(b.IDPos, b.Pos), path, "duplicate budget id %q (first declared at line %d)", b.ID, first.Line)
+			v.errorf(orPos(b.IDPos, b.Pos), path, "duplicate budget id %s (first declared at line %d)", suggest.Quote(b.ID), first.Line)
 			continue
 		}
 		declared[b.ID] = orPos(b.IDPos, b.Pos)
@@ -96,6 +118,12 @@ type validator struct {
 	created map[string]int
 	// seq is the index of the top-level step being checked.
 	seq int
+	// hints bounds the "did you mean" work of one validation.
+	hints *suggest.Limiter
+	// known is the sorted list of budgets known at step knownSeq, for
+	// hints: built once per step, not once per unknown reference.
+	known    []string
+	knownSeq int
 }
 
 func (v *validator) errorf(pos Pos, path, format string, args ...any) {
@@ -141,20 +169,20 @@ func (v *validator) budget(b *Budget, path string) {
 		v.errorf(orPos(b.IDPos, b.Pos), path, "a budget needs an id")
 	}
 	if b.Policy != "" && b.Policy != PolicyNone {
-		v.errorf(b.Pos, path, "budget %q: unknown policy %q (want none, or leave it out)", b.ID, b.Policy)
+		v.errorf(b.Pos, path, "budget %s: unknown policy %s (want none, or leave it out)", suggest.Quote(b.ID), suggest.Quote(b.Policy))
 	}
 	switch {
 	case b.ResetInterval < 0:
-		v.errorf(b.Pos, path, "budget %q: reset_interval must not be negative, got %v", b.ID, b.ResetInterval)
+		v.errorf(b.Pos, path, "budget %s: reset_interval must not be negative, got %v", suggest.Quote(b.ID), b.ResetInterval)
 	case b.ResetInterval%time.Millisecond != 0:
 		// The store keeps intervals in whole milliseconds and refuses
 		// others; say so here rather than fail the run later.
-		v.errorf(b.Pos, path, "budget %q: reset_interval %v is not a whole number of milliseconds", b.ID, b.ResetInterval)
+		v.errorf(b.Pos, path, "budget %s: reset_interval %v is not a whole number of milliseconds", suggest.Quote(b.ID), b.ResetInterval)
 	}
 	for _, name := range sortedKeys(b.Dimensions) {
 		l := b.Dimensions[name]
 		if name == "" {
-			v.errorf(b.Pos, path, "budget %q has a dimension with an empty name", b.ID)
+			v.errorf(b.Pos, path, "budget %s has a dimension with an empty name", suggest.Quote(b.ID))
 		}
 		v.count(b.Pos, path, "hard", l.Hard, 0)
 		v.count(b.Pos, path, "soft", l.Soft, 0)
@@ -223,12 +251,12 @@ func (v *validator) outcome(pos Pos, path string, k Kind, spec *ExpectSpec, o Ou
 		if len(spec.Results) == 0 {
 			v.errorf(pos, path, "%s's expect names no results (want a mapping)", k)
 		} else {
-			v.errorf(pos, path, "unknown %s outcome %q%s", k, result, suggest.Hint(result, spec.Results))
+			v.errorf(pos, path, "unknown %s outcome %s%s", k, suggest.Quote(result), v.hints.Hint(result, spec.Results))
 		}
 	}
 	if o.Error != "" {
 		if !slices.Contains(ErrorKinds, o.Error) {
-			v.errorf(pos, path, "unknown error %q%s", o.Error, suggest.Hint(o.Error, ErrorKinds))
+			v.errorf(pos, path, "unknown error %s%s", suggest.Quote(o.Error), v.hints.Hint(o.Error, ErrorKinds))
 		}
 		for _, f := range given {
 			if f != "error" && f != "returned_at" {
@@ -330,20 +358,25 @@ func (v *validator) ref(id string, pos Pos, path string, expectsNotFound bool) {
 		why = "it is created in the same concurrently step, in an order the seed decides"
 	case created:
 		why = "it is created only by a later create_budget step"
+	case v.hints.Exhausted():
+		// No hint left to give: do not even list the candidates.
 	default:
-		var known []string
-		for k := range v.declared {
-			known = append(known, k)
-		}
-		for k, s := range v.created {
-			if s < v.seq {
-				known = append(known, k)
+		if v.knownSeq != v.seq {
+			v.known = v.known[:0]
+			for k := range v.declared {
+				v.known = append(v.known, k)
 			}
+			for k, s := range v.created {
+				if s < v.seq {
+					v.known = append(v.known, k)
+				}
+			}
+			slices.Sort(v.known)
+			v.knownSeq = v.seq
 		}
-		slices.Sort(known)
-		hint = suggest.Hint(id, known)
+		hint = v.hints.Hint(id, v.known)
 	}
-	v.errorf(pos, path, "unknown budget %q%s; %s", id, hint, why)
+	v.errorf(pos, path, "unknown budget %s%s; %s", suggest.Quote(id), hint, why)
 }
 
 func (v *validator) action(s *Step, k Kind, path string) {
@@ -464,7 +497,7 @@ func (v *validator) worker(p Pos, path, ns, instance string) {
 func (v *validator) names(p Pos, path, what string, names []string) {
 	for _, n := range names {
 		if n == "" || strings.Contains(n, ",") {
-			v.errorf(p, path, "%s: %q cannot be stored (names are stored comma-joined: no empty names, no commas)", what, n)
+			v.errorf(p, path, "%s: %s cannot be stored (names are stored comma-joined: no empty names, no commas)", what, suggest.Quote(n))
 		}
 	}
 }
@@ -482,7 +515,7 @@ func (v *validator) workersExpect(s *Step, path string) {
 		}
 		given := w.WorkerID != nil || w.LastHeartbeat != nil || w.TTL != nil || w.RegisteredAt != nil || w.Lanes != nil || w.Capabilities != nil
 		if w.Absent && given {
-			v.errorf(wp, path, "worker %q: absent cannot be combined with fields", w.Instance)
+			v.errorf(wp, path, "worker %s: absent cannot be combined with fields", suggest.Quote(w.Instance))
 		}
 		v.offset(wp, path, "last_heartbeat", w.LastHeartbeat)
 		v.offset(wp, path, "registered_at", w.RegisteredAt)
@@ -563,11 +596,11 @@ func (v *validator) enum(pos Pos, path, what, val string, vals []string) {
 	if slices.Contains(vals, val) {
 		return
 	}
-	hint := suggest.Hint(val, vals)
+	hint := v.hints.Hint(val, vals)
 	if hint == "" {
 		hint = " (want " + orList(vals) + ")"
 	}
-	v.errorf(pos, path, "unknown %s %q%s", what, val, hint)
+	v.errorf(pos, path, "unknown %s %s%s", what, suggest.Quote(val), hint)
 }
 
 // orList renders "a", "a or b", "a, b or c".
@@ -585,4 +618,106 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// posType is the type of positions, which text does not check.
+var posType = reflect.TypeFor[Pos]()
+
+// text checks every string a scenario holds (values, map keys, ids) for
+// characters that would forge or garble the reports that echo them: a
+// name with a newline printed "FAIL injected" on a line of its own.
+// Control characters (C0, DEL, C1), the Unicode line and paragraph
+// separators and the bidirectional overrides are refused, and so is text
+// that is not UTF-8. A description may hold newlines, carriage returns and
+// tabs (it is prose, and never printed on a report line); a
+// mark_worker_dead reason may hold anything, since what the store does
+// with a bad reason is what such a step tests. pos is the position of the
+// nearest enclosing value the loader located, path the Go path, name the
+// key whose value v is.
+func (v *validator) text(val reflect.Value, pos Pos, path, name string) {
+	switch val.Kind() {
+	case reflect.String:
+		v.textValue(pos, path, name, val.String())
+	case reflect.Pointer:
+		if !val.IsNil() {
+			v.text(val.Elem(), pos, path, name)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range val.Len() {
+			v.text(val.Index(i), pos, fmt.Sprintf("%s[%d]", path, i), name)
+		}
+	case reflect.Map:
+		iter := val.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			if k.Kind() == reflect.String {
+				v.textValue(pos, path, name+" key", k.String())
+			}
+			v.text(iter.Value(), pos, fmt.Sprintf("%s[%q]", path, k.String()), name)
+		}
+	case reflect.Struct:
+		t := val.Type()
+		if t == reflect.TypeFor[time.Time]() {
+			return
+		}
+		if f, ok := t.FieldByName("Pos"); ok && f.Type == posType {
+			if p := val.FieldByIndex(f.Index).Interface().(Pos); !p.IsZero() {
+				pos = p
+			}
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			if !f.IsExported() || f.Type == posType || (t == reflect.TypeFor[Scenario]() && f.Name == "File") {
+				continue
+			}
+			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+			if key == "" || key == "-" {
+				key = strings.Split(f.Tag.Get("json"), ",")[0]
+			}
+			if key == "" || key == "-" {
+				key = strings.ToLower(f.Name)
+			}
+			sub := key
+			if path != "" {
+				sub = path + "." + key
+			}
+			v.text(val.Field(i), pos, sub, key)
+		}
+	}
+}
+
+// textValue checks one string; name is its key ("description", "reason",
+// or "usage key" for a key of usage).
+func (v *validator) textValue(pos Pos, path, name, s string) {
+	if name == "reason" {
+		return
+	}
+	if msg := BadText(s, name == "description"); msg != "" {
+		what := name
+		if what == "" {
+			what = "text"
+		}
+		v.errorf(pos, path, "%s %s", what, msg)
+	}
+}
+
+// BadText says what is wrong with text a scenario holds, or "" when it is
+// fine: it must be UTF-8 without control characters (C0, DEL, C1), line or
+// paragraph separators, or bidirectional overrides, which would forge or
+// garble the report lines that echo it. prose allows newlines, carriage
+// returns and tabs.
+func BadText(s string, prose bool) string {
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD"):
+			return "is not valid UTF-8"
+		case prose && (r == '\n' || r == '\r' || r == '\t'):
+		case unicode.IsControl(r), r == '\u2028', r == '\u2029', r >= '\u202A' && r <= '\u202E', r >= '\u2066' && r <= '\u2069':
+			if prose {
+				return fmt.Sprintf("contains the control character %U: only newlines and tabs may break its text", r)
+			}
+			return fmt.Sprintf("contains the control character %U: scenario text is echoed on report lines, so it must be printable (no newlines, tabs or escapes)", r)
+		}
+	}
+	return ""
 }

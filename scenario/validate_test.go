@@ -2,10 +2,12 @@ package scenario_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ffsim/ffsim/internal/suggest"
 	"github.com/ffsim/ffsim/scenario"
 )
 
@@ -141,5 +143,115 @@ func TestRegistry(t *testing.T) {
 	}
 	if got := (&scenario.Step{}).Kind(); got != scenario.Invalid {
 		t.Errorf("empty step kind %v", got)
+	}
+}
+
+// Text that reports echo cannot hold control characters: a name with a
+// newline forged a "FAIL injected" line. Descriptions are prose and may
+// hold newlines; a mark_worker_dead reason may hold anything (what the
+// store does with a bad reason is what such a step tests).
+func TestValidateRefusesControlCharacters(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		mutate func(sc *scenario.Scenario)
+		want   string
+	}{
+		{"newline in name", func(sc *scenario.Scenario) { sc.Name = "x\nFAIL injected" },
+			"name: name contains the control character U+000A"},
+		{"escape in name", func(sc *scenario.Scenario) { sc.Name = "x\x1b[31m" }, "name: name contains the control character U+001B"},
+		{"line separator in name", func(sc *scenario.Scenario) { sc.Name = "x\u2028y" }, "U+2028"},
+		{"bidi override in name", func(sc *scenario.Scenario) { sc.Name = "x\u202ey" }, "U+202E"},
+		{"invalid UTF-8 in name", func(sc *scenario.Scenario) { sc.Name = "x\xffy" }, "name is not valid UTF-8"},
+		{"escape in description", func(sc *scenario.Scenario) { sc.Description = "a\nb\x1b[2J" },
+			"description: description contains the control character U+001B: only newlines and tabs"},
+		{"newline in budget id", func(sc *scenario.Scenario) {
+			sc.Budgets[0].ID = "b1\nx"
+			sc.Steps[1].ReportUsage.Budget = "b1\nx"
+		}, "budgets[0].id: id contains the control character U+000A"},
+		{"newline in a usage dimension", func(sc *scenario.Scenario) { sc.Steps[1].ReportUsage.Usage["t\n"] = 1 },
+			"steps[1].report_usage.usage: usage key contains the control character U+000A"},
+		{"tab in expect_log", func(sc *scenario.Scenario) {
+			sc.Steps = append(sc.Steps, scenario.Step{ExpectLog: &scenario.LogExpect{Level: "info", Contains: "a\tb"}})
+		}, "steps[3].expect_log.contains: contains contains the control character U+0009"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sc := valid()
+			tt.mutate(sc)
+			err := sc.Validate()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Validate() = %v\nwant it to contain %q", err, tt.want)
+			}
+		})
+	}
+	sc := valid()
+	sc.Description = "line one\n\tline two\r\n"
+	sc.Steps = append(sc.Steps, scenario.Step{MarkWorkerDead: &scenario.MarkWorkerDeadStep{Instance: "i", Reason: "bad\x00reason\n"}})
+	if err := sc.Validate(); err != nil {
+		t.Errorf("a multi-line description and a reason with control characters: %v", err)
+	}
+}
+
+// A long list of errors prints the first MaxErrorsShown and how many more.
+func TestErrorsListIsCapped(t *testing.T) {
+	sc := valid()
+	for range 120 {
+		sc.Steps = append(sc.Steps, scenario.Step{})
+	}
+	var es scenario.Errors
+	if !errors.As(sc.Validate(), &es) || len(es) != 120 {
+		t.Fatalf("want 120 errors, got %d", len(es))
+	}
+	lines := strings.Split(es.Error(), "\n")
+	if len(lines) != scenario.MaxErrorsShown+1 || lines[len(lines)-1] != "… and 70 more errors" {
+		t.Errorf("%d lines, last %q; want %d and the count of the rest", len(lines), lines[len(lines)-1], scenario.MaxErrorsShown+1)
+	}
+}
+
+// "Did you mean" work is bounded per validation: 10,000 references to
+// unknown budgets, each one edit away from one of 1,000 declared budgets,
+// get at most suggest.DefaultHints hints (unbounded, each of the 10,000
+// compared itself with 256 candidates and rebuilt the sorted list of the
+// 1,000 known ids: seconds).
+func TestValidateHintsAreBounded(t *testing.T) {
+	sc := &scenario.Scenario{Name: "many unknown budgets"}
+	for i := range 1000 {
+		sc.Budgets = append(sc.Budgets, scenario.Budget{ID: fmt.Sprintf("budget_%04d", i)})
+	}
+	for i := range 10_000 {
+		sc.Steps = append(sc.Steps, scenario.Step{ResetBudget: &scenario.BudgetRef{Budget: fmt.Sprintf("budgte_%04d", i%256)}})
+	}
+	before := suggest.Cells()
+	var es scenario.Errors
+	if !errors.As(sc.Validate(), &es) || len(es) != 10_000 {
+		t.Fatalf("want 10,000 errors, got %d", len(es))
+	}
+	hints := 0
+	for _, e := range es {
+		if strings.Contains(e.Msg, "did you mean") {
+			hints++
+		}
+	}
+	if hints == 0 || hints > suggest.DefaultHints {
+		t.Errorf("%d hints for 10,000 unknown budgets, want between 1 and %d", hints, suggest.DefaultHints)
+	}
+	if cells, bound := suggest.Cells()-before, int64(suggest.DefaultHints*suggest.MaxCandidates*7*suggest.MaxLen); cells > bound {
+		t.Errorf("computed %d edit-distance cells, want at most %d", cells, bound)
+	}
+}
+
+// A position without a line (a failure of the whole run) is the file, not
+// "file:0".
+func TestPosString(t *testing.T) {
+	for _, tt := range []struct {
+		p    scenario.Pos
+		want string
+	}{
+		{scenario.Pos{File: "a.yaml", Line: 3, Col: 5}, "a.yaml:3"},
+		{scenario.Pos{File: "a.yaml"}, "a.yaml"},
+		{scenario.Pos{Line: 3}, "line 3"},
+	} {
+		if got := tt.p.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.p, got, tt.want)
+		}
 	}
 }

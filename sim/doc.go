@@ -16,6 +16,14 @@
 // timer), waiting after each until every tracked goroutine is parked on
 // the clock again, and then sets the clock to the target.
 //
+// A run is bounded whatever its scenario asks: its memory does not grow
+// with simulated time (the trace is hashed as it is recorded and only a
+// tail is kept, see [Options.TraceTail]), simulated time stops at
+// [Options.MaxSimTime], and the number of trace events at
+// [Options.MaxEvents], past which the run fails at the step that was
+// running. Counts and durations that add up (two faults on one tick, the
+// largest durations a scenario can write) saturate rather than wrap.
+//
 // The engine is split by concern: engine.go runs the steps and owns the
 // run's lifecycle, actions.go performs each kind of step, faults.go arms
 // and serves the fault steps through the reconcilers' hooks, tally.go

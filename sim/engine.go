@@ -39,6 +39,12 @@ type engine struct {
 
 	prev     map[string]budgetBooks
 	stepsRun int
+
+	// holds is done at teardown: a hold_write_lock still holding its lock
+	// when the scenario ends releases it then, instead of making teardown
+	// wait out simulated time the scenario never asked for.
+	holds    context.Context
+	endHolds context.CancelFunc
 }
 
 var storeSeq atomic.Uint64
@@ -62,7 +68,9 @@ func newEngine(ctx context.Context, sc *scenario.Scenario, opts Options, w world
 	}
 	e.tally.reset()
 	e.faults.init()
-	e.rec = newRecorder(e.start, w.now, sorted, opts.traceKept())
+	e.rec = newRecorder(e.start, w.now, sorted, opts.traceKept(), opts.MaxEvents)
+	e.rec.onOver = w.halt
+	e.holds, e.endHolds = context.WithCancel(context.Background())
 	return e
 }
 
@@ -86,15 +94,20 @@ func (e *engine) run() *Result {
 	err := e.setup()
 	if err == nil {
 		for i := range e.sc.Steps {
+			s := &e.sc.Steps[i]
 			if cerr := e.ctx.Err(); cerr != nil {
-				err = fmt.Errorf("run stopped before step %d: %w", i+1, cerr)
+				err = e.fail(s.Pos, "", fmt.Sprintf("run stopped before step %d: %v", i+1, cerr), "", "")
 				break
 			}
 			e.stepsRun++
-			if err = e.step(&e.sc.Steps[i]); err != nil {
+			if err = e.step(s); err != nil {
 				break
 			}
-			if err = e.checkInvariants(&e.sc.Steps[i]); err != nil {
+			if err = e.checkInvariants(s); err != nil {
+				break
+			}
+			if berr := e.rec.budgetError(); berr != nil {
+				err = e.wrap(s, berr)
 				break
 			}
 			if testHookAfterStep != nil {
@@ -121,10 +134,20 @@ func (e *engine) run() *Result {
 	res.StepsRun = e.stepsRun
 	res.Trace, res.Events, res.Digest = e.rec.stop()
 	if terr := e.teardown(); terr != nil && res.Status == Pass {
+		// Teardown follows the last step: what it could not finish was
+		// left running by the scenario's end.
 		res.Status = Fail
-		res.Failure = &Failure{Pos: scenario.Pos{File: e.sc.File}, Message: "teardown: " + terr.Error()}
+		res.Failure = &Failure{Pos: e.endPos(), Message: "teardown: " + terr.Error()}
 	}
 	return res
+}
+
+// endPos is where the run ended: the last step it ran, or the file.
+func (e *engine) endPos() scenario.Pos {
+	if e.stepsRun > 0 {
+		return e.sc.Steps[e.stepsRun-1].Pos
+	}
+	return scenario.Pos{File: e.sc.File}
 }
 
 // options are the reconcilers options of the store and of every spawn: the
@@ -170,6 +193,8 @@ func (e *engine) teardown() error {
 	// A failed run may stop with actors parked past the simulated-time
 	// limit; teardown is not part of the scenario, so it may go past it.
 	e.w.unlimit()
+	// Locks still held are released now: the scenario is over.
+	e.endHolds()
 	if e.sup != nil {
 		if err := e.w.do(func() { e.sup.Shutdown(0); e.sup.Wait() }); err != nil {
 			errs = append(errs, err)

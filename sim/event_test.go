@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,8 +60,8 @@ func FuzzEventEncoding(f *testing.F) {
 func TestRecorderTail(t *testing.T) {
 	now := time.Unix(0, 0)
 	clock := func() time.Time { return now }
-	full := newRecorder(now, clock, false, -1)
-	tail := newRecorder(now, clock, false, 5)
+	full := newRecorder(now, clock, false, -1, 0)
+	tail := newRecorder(now, clock, true, 5, 0)
 	for i := range 23 {
 		now = now.Add(time.Second)
 		for _, r := range []*recorder{full, tail} {
@@ -84,6 +85,44 @@ func TestRecorderTail(t *testing.T) {
 	for i, e := range last {
 		if e.Line != 19+i {
 			t.Fatalf("tail[%d] is line %d, want %d (the last five in order)", i, e.Line, 19+i)
+		}
+	}
+}
+
+// Unsorted (the wasm guest), the recorder keeps each event as it comes:
+// nothing accumulates until a flush, and the digest is the same.
+func TestRecorderUnsortedKeepsAtOnce(t *testing.T) {
+	now := time.Unix(0, 0)
+	clock := func() time.Time { return now }
+	r := newRecorder(now, clock, false, 5, 0)
+	for i := range 1000 {
+		r.add(Event{Kind: EvStep, Line: i + 1})
+	}
+	if len(r.pending) != 0 || r.n != 1000 {
+		t.Fatalf("%d events pending, %d kept; want 0 and 1000", len(r.pending), r.n)
+	}
+}
+
+// Past its budget the recorder drops events, says so once, and the run's
+// budgetError names the limit and the flag that raises it.
+func TestRecorderEventBudget(t *testing.T) {
+	now := time.Unix(0, 0)
+	clock := func() time.Time { return now }
+	for _, sorted := range []bool{false, true} {
+		r := newRecorder(now, clock, sorted, -1, 10)
+		calls := 0
+		r.onOver = func() { calls++ }
+		for i := range 25 {
+			r.add(Event{Kind: EvStep, Line: i + 1})
+			r.flush()
+		}
+		trace, n, _ := r.stop()
+		if n != 10 || len(trace) != 10 || calls != 1 {
+			t.Errorf("sorted %v: %d events counted, %d kept, onOver called %d times; want 10, 10, 1", sorted, n, len(trace), calls)
+		}
+		err := r.budgetError()
+		if err == nil || !strings.Contains(err.Error(), "limit of 10 trace events (raise it with --max-events, or sim.Options.MaxEvents)") {
+			t.Errorf("budgetError = %v", err)
 		}
 	}
 }

@@ -211,7 +211,7 @@ func (e *engine) holdWriteLock(d time.Duration) error {
 	var relErr error
 	release := func() {
 		defer finish()
-		_ = e.sleep(ctx, d)
+		_ = e.sleep(e.holds, d)
 		_, err := conn.ExecContext(ctx, "ROLLBACK")
 		e.rec.add(Event{Kind: EvFault, Step: "hold_write_lock", Detail: "lock released"})
 		relErr = errors.Join(err, conn.Close())

@@ -49,6 +49,12 @@ type Options struct {
 	// FullTrace keeps every event in Result.Trace, for a trace file or a
 	// verbose replay. Memory then grows with the run.
 	FullTrace bool
+	// MaxEvents bounds the trace events a run may record (default
+	// [DefaultMaxEvents]). A run that reaches it fails at the step that
+	// was running, with a message naming the limit and how to raise it
+	// (ffsim's --max-events), instead of running for hours: a 1ms
+	// reconciler advanced by a year would record some 10^11 events.
+	MaxEvents int
 }
 
 // Default limits of [Options].
@@ -56,6 +62,11 @@ const (
 	DefaultMaxSimTime   = 400 * 24 * time.Hour
 	DefaultStallTimeout = 30 * time.Second
 	DefaultTraceTail    = 256
+	// DefaultMaxEvents is about a minute or two of a fast reconciler's
+	// ticks on the native host (100,000 to 300,000 events a second), and
+	// fifty times what a day of 1s ticks records; the library's scenarios
+	// record a few hundred at most.
+	DefaultMaxEvents = 10_000_000
 )
 
 // WithDefaults returns o with every zero field set to its default.
@@ -68,6 +79,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.TraceTail <= 0 {
 		o.TraceTail = DefaultTraceTail
+	}
+	if o.MaxEvents <= 0 {
+		o.MaxEvents = DefaultMaxEvents
 	}
 	return o
 }
@@ -107,6 +121,7 @@ func (nativeHost) Run(ctx context.Context, sc *scenario.Scenario, opts Options) 
 	vc := NewVirtualClock(start, WithMaxSimTime(opts.MaxSimTime), WithStallTimeout(opts.StallTimeout))
 	e := newEngine(ctx, sc, opts, &nativeWorld{vc: vc}, HostNative, true, nativeStore)
 	vc.onIdle = e.rec.flush
+	vc.halt = e.rec.budgetError
 	return e.run()
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -31,5 +32,23 @@ func TestResetProblems(t *testing.T) {
 				t.Fatalf("problems %q, want one containing %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// Violations kept between two checks are bounded: the first maxViolations,
+// then how many more.
+func TestViolationsAreBounded(t *testing.T) {
+	var tl tally
+	tl.mu.Lock()
+	for i := range 5 * maxViolations {
+		tl.violate("v%d", i)
+	}
+	tl.mu.Unlock()
+	v := tl.takeViolations()
+	if len(v) != maxViolations+1 || v[0] != "v0" || v[len(v)-1] != fmt.Sprintf("and %d more", 4*maxViolations) {
+		t.Errorf("%d violations kept, last %q", len(v), v[len(v)-1])
+	}
+	if v := tl.takeViolations(); len(v) != 0 {
+		t.Errorf("taken twice: %v", v)
 	}
 }

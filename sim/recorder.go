@@ -3,9 +3,11 @@ package sim
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"hash"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,7 +21,14 @@ import (
 // come from goroutines that run at the same time (an aborted task finishing
 // while Shutdown returns); flush orders each such burst by source, keeping
 // each source's own order, so the trace does not depend on the Go
-// scheduler.
+// scheduler. Unsorted (the wasm guest, whose scheduling the seed fixes),
+// each event is kept as it is added: nothing waits in pending, so a long
+// advance does not grow memory between flushes.
+//
+// The trace is bounded by max events (the event budget): the first event
+// past it is dropped, with every later one, over is set and onOver is
+// called (once, with mu held: it must not block), and the run is failed
+// at the next point the world checks (budgetError).
 type recorder struct {
 	mu      sync.Mutex
 	start   time.Time
@@ -35,10 +44,14 @@ type recorder struct {
 	tail  int
 	n     int
 	off   bool
+
+	max    int
+	over   atomic.Bool
+	onOver func()
 }
 
-func newRecorder(start time.Time, now func() time.Time, sorted bool, tail int) *recorder {
-	return &recorder{start: start, now: now, sorted: sorted, tail: tail, hash: sha256.New()}
+func newRecorder(start time.Time, now func() time.Time, sorted bool, tail, max int) *recorder {
+	return &recorder{start: start, now: now, sorted: sorted, tail: tail, max: max, hash: sha256.New()}
 }
 
 func (r *recorder) add(e Event) {
@@ -48,7 +61,19 @@ func (r *recorder) add(e Event) {
 		return
 	}
 	e.T = r.now().Sub(r.start)
+	if !r.sorted {
+		r.keep(&e)
+		return
+	}
 	r.pending = append(r.pending, e)
+}
+
+// budgetError is the error of a run that reached its event budget, or nil.
+func (r *recorder) budgetError() error {
+	if !r.over.Load() {
+		return nil
+	}
+	return fmt.Errorf("event budget exhausted: the run reached the limit of %d trace events (raise it with --max-events, or sim.Options.MaxEvents); a reconciler ticking often over a long advance records an event or more per tick", r.max)
 }
 
 func (r *recorder) flush() {
@@ -71,13 +96,20 @@ func (r *recorder) flush() {
 	for i := range r.pending {
 		r.keep(&r.pending[i])
 	}
-	r.n += len(r.pending)
 	clear(r.pending) // drop the strings the backing array would keep alive
 	r.pending = r.pending[:0]
 }
 
-// keep hashes e and stores it in the ring. Callers hold mu.
+// keep hashes e and stores it in the ring, or drops it past the event
+// budget. Callers hold mu.
 func (r *recorder) keep(e *Event) {
+	if r.max > 0 && r.n >= r.max {
+		if !r.over.Swap(true) && r.onOver != nil {
+			r.onOver()
+		}
+		return
+	}
+	r.n++
 	r.buf = e.appendJSON(r.buf[:0])
 	r.hash.Write(r.buf)
 	switch {

@@ -18,6 +18,22 @@ type tally struct {
 	spawned          int
 	shutdownReturned bool
 	violations       []string
+	// dropped counts the violations past maxViolations since the last
+	// take: a step during which thousands of ticks misbehave reports the
+	// first ones and how many more, in bounded memory.
+	dropped int
+}
+
+// maxViolations bounds the violations kept between two invariant checks.
+const maxViolations = 100
+
+// violate records an invariant violation. Callers hold mu.
+func (t *tally) violate(format string, args ...any) {
+	if len(t.violations) >= maxViolations {
+		t.dropped++
+		return
+	}
+	t.violations = append(t.violations, fmt.Sprintf(format, args...))
 }
 
 // tickTally is one reconciler's completed ticks and the sums of their
@@ -46,7 +62,10 @@ func (t *tally) takeViolations() []string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	v := t.violations
-	t.violations = nil
+	if t.dropped > 0 {
+		v = append(v, fmt.Sprintf("and %d more", t.dropped))
+	}
+	t.violations, t.dropped = nil, 0
 	return v
 }
 
@@ -64,7 +83,7 @@ func (e *engine) observe(ev reconcilers.Event) {
 		t.spawned += n
 	case reconcilers.EventTickStarted:
 		if t.shutdownReturned {
-			t.violations = append(t.violations, fmt.Sprintf("%s tick %d started after Shutdown returned", ev.Reconciler, ev.Tick))
+			t.violate("%s tick %d started after Shutdown returned", ev.Reconciler, ev.Tick)
 		}
 	case reconcilers.EventTickFinished:
 		tt := t.ticks[ev.Reconciler]
@@ -86,7 +105,7 @@ func (e *engine) observe(ev reconcilers.Event) {
 		te.Count = &n
 		t.shutdownReturned = true
 		if n > t.spawned {
-			t.violations = append(t.violations, fmt.Sprintf("Shutdown reported %d timed-out tasks but only %d were spawned", n, t.spawned))
+			t.violate("Shutdown reported %d timed-out tasks but only %d were spawned", n, t.spawned)
 		}
 	}
 	t.mu.Unlock()

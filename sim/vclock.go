@@ -27,6 +27,10 @@ type VirtualClock struct {
 	limit  time.Time
 	stall  time.Duration
 	onIdle func()
+	// halt, when set, is asked after every onIdle whether the run must
+	// stop (the engine's event budget): its error ends the AdvanceTo,
+	// RunUntil or WaitIdle in progress. Guarded by mu.
+	halt func() error
 
 	mu     sync.Mutex
 	wake   *sync.Cond
@@ -124,7 +128,18 @@ func (c *VirtualClock) WaitIdle() error {
 		return err
 	}
 	c.onIdle()
-	return nil
+	return c.halted()
+}
+
+// halted is halt's verdict, nil without one.
+func (c *VirtualClock) halted() error {
+	c.mu.Lock()
+	h := c.halt
+	c.mu.Unlock()
+	if h == nil {
+		return nil
+	}
+	return h()
 }
 
 // Advance moves time forward by d: every timer due up to and including
@@ -283,9 +298,17 @@ func (c *VirtualClock) parkedLocked() {
 		// onIdle takes other locks whose holders may read the clock: call it
 		// without mu, then look again (nothing tracked can have run, the
 		// world being idle, but a check costs nothing).
+		h := c.halt
 		c.mu.Unlock()
 		c.onIdle()
+		stop := h != nil && h() != nil
 		c.mu.Lock()
+		if stop {
+			// Hand back to the simulator, whose WaitIdle reports why.
+			c.auto = false
+			c.wake.Broadcast()
+			return
+		}
 		if !c.auto || c.running() != 0 || len(c.timers) == 0 || c.timers[0].deadline.After(c.target) {
 			continue
 		}

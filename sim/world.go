@@ -34,6 +34,10 @@ type world interface {
 	// yield is a scheduling point the seed may use to perturb the order of
 	// goroutines (guest only).
 	yield()
+	// halt is called (once, from the goroutine that records the event)
+	// when the run reaches its event budget: the world stops letting time
+	// pass and fails the step, as soon as it can. It must not block.
+	halt()
 }
 
 // teardownAllowance is how far past the end of a run teardown may let
@@ -48,9 +52,14 @@ type nativeWorld struct {
 func (w *nativeWorld) clock() reconcilers.Clock { return w.vc }
 func (w *nativeWorld) now() time.Time           { return w.vc.Now() }
 func (w *nativeWorld) yield()                   {}
+
+// halt needs nothing: the clock asks the recorder after every idle
+// (VirtualClock.halt).
+func (w *nativeWorld) halt() {}
 func (w *nativeWorld) unlimit() {
 	w.vc.mu.Lock()
 	w.vc.limit = w.vc.now.Add(teardownAllowance)
+	w.vc.halt = nil // teardown must unwind, whatever the budget
 	w.vc.mu.Unlock()
 }
 func (w *nativeWorld) unwind() error               { return w.vc.Unwind(teardownAllowance) }

@@ -29,12 +29,15 @@ func RunGuest(ctx context.Context, sc *scenario.Scenario, opts Options, open Sto
 		return res
 	}
 	w := &guestWorld{
-		clk:   clock.New(),
-		rng:   rand.New(rand.NewPCG(opts.SeedFor(sc), 0x5eed)),
-		limit: sc.StartTime().Add(opts.MaxSimTime),
-		spins: 8,
+		clk:     clock.New(),
+		rng:     rand.New(rand.NewPCG(opts.SeedFor(sc), 0x5eed)),
+		limit:   sc.StartTime().Add(opts.MaxSimTime),
+		spins:   8,
+		stopped: make(chan struct{}),
 	}
-	return newEngine(ctx, sc, opts, w, HostWasm, false, open).run()
+	e := newEngine(ctx, sc, opts, w, HostWasm, false, open)
+	w.budget = e.rec.budgetError
+	return e.run()
 }
 
 // guestWorld runs on the guest's real clock.
@@ -46,10 +49,18 @@ type guestWorld struct {
 	// spins is how many scheduler yields settle uses to let goroutines woken
 	// at this instant run before the next step.
 	spins int
+	// stopped is closed when the run reaches its event budget (halt), so
+	// an advance in progress stops at once; budget says why.
+	stopped  chan struct{}
+	stopOnce sync.Once
+	budget   func() error
+	// tearingDown lifts the budget for teardown, which must unwind.
+	tearingDown bool
 }
 
 func (w *guestWorld) clock() reconcilers.Clock   { return seededClock{w} }
-func (w *guestWorld) unlimit()                   { w.limit = time.Unix(1<<62, 0) }
+func (w *guestWorld) unlimit()                   { w.limit = time.Unix(1<<62, 0); w.tearingDown = true }
+func (w *guestWorld) halt()                      { w.stopOnce.Do(func() { close(w.stopped) }) }
 func (w *guestWorld) unwind() error              { return nil }
 func (w *guestWorld) now() time.Time             { return w.clk.Now() }
 func (w *guestWorld) observe(reconcilers.Event)  {}
@@ -60,9 +71,24 @@ func (w *guestWorld) advanceTo(t time.Time) error {
 		return fmt.Errorf("simulated-time limit reached: cannot advance to %s", t.Format(time.RFC3339Nano))
 	}
 	if d := t.Sub(w.clk.Now()); d > 0 {
-		time.Sleep(d)
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-w.stopped:
+			timer.Stop()
+			return w.budgetError()
+		}
 	}
 	return w.settle()
+}
+
+// budgetError is the event budget's error once it is reached, outside
+// teardown.
+func (w *guestWorld) budgetError() error {
+	if w.tearingDown || w.budget == nil {
+		return nil
+	}
+	return w.budget()
 }
 
 func (w *guestWorld) all(fns []func()) error {
@@ -93,7 +119,7 @@ func (w *guestWorld) settle() error {
 	for i := 0; i < settleLimit; i++ {
 		runtime.Gosched()
 		if i+1 >= w.spins && othersReady() == 0 {
-			return nil
+			return w.budgetError()
 		}
 	}
 	return fmt.Errorf("the world did not settle: goroutines were still ready to run after %d scheduler yields", settleLimit)

@@ -78,12 +78,12 @@ func instantiateSQLHost(ctx context.Context, rt wazero.Runtime) error {
 		NewFunctionBuilder().WithFunc(hostOpen).Export(sqlbridge.FnOpen).
 		NewFunctionBuilder().WithFunc(hostClose).Export(sqlbridge.FnClose).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) {
-			s[0] = api.EncodeI32(hostPrepare(ctx, m, api.DecodeU32(s[0]), api.DecodeU32(s[1]), api.DecodeU32(s[2]), api.DecodeU32(s[3]), api.DecodeU32(s[4])))
-		}), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(sqlbridge.FnPrepare).
+		s[0] = api.EncodeI32(hostPrepare(ctx, m, api.DecodeU32(s[0]), api.DecodeU32(s[1]), api.DecodeU32(s[2]), api.DecodeU32(s[3]), api.DecodeU32(s[4])))
+	}), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(sqlbridge.FnPrepare).
 		NewFunctionBuilder().WithFunc(hostFinalize).Export(sqlbridge.FnFinalize).
 		NewFunctionBuilder().WithGoModuleFunction(api.GoModuleFunc(func(ctx context.Context, m api.Module, s []uint64) {
-			s[0] = api.EncodeI32(hostRun(ctx, m, api.DecodeU32(s[0]), api.DecodeU32(s[1]), api.DecodeU32(s[2]), api.DecodeU32(s[3]), api.DecodeU32(s[4])))
-		}), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(sqlbridge.FnRun).
+		s[0] = api.EncodeI32(hostRun(ctx, m, api.DecodeU32(s[0]), api.DecodeU32(s[1]), api.DecodeU32(s[2]), api.DecodeU32(s[3]), api.DecodeU32(s[4])))
+	}), []api.ValueType{i32, i32, i32, i32, i32}, []api.ValueType{i32}).Export(sqlbridge.FnRun).
 		NewFunctionBuilder().WithFunc(hostReply).Export(sqlbridge.FnReply).
 		Instantiate(ctx)
 	return err
