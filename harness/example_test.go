@@ -36,8 +36,8 @@ steps:
 	//   at my.yaml:10 (expect_budget): expect_budget: expectation not met
 	//     expected: b1: {usage: {tokens: 0}, next_reset_at: 25s}
 	//     actual:   b1: {usage: {tokens: 0}, next_reset_at: 20s}
-	//   seed 0 on the native host; replay with:
-	//     ffsim replay my.yaml --seed 0
+	//   seed 0 on the native host (trace digest 054c3af46f5afcab); replay with:
+	//     ffsim replay my.yaml --seed native:0
 }
 
 // A malformed file is refused before anything runs, with file:line:col and

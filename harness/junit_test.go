@@ -104,7 +104,7 @@ func TestJUnitOneCasePerScenario(t *testing.T) {
 		"neg.yaml:15",
 		"expected: b1: {usage: {tokens: 50}}",
 		"actual:   b1: {usage: {tokens: 0}}",
-		"ffsim replay neg.yaml --seed 0",
+		"ffsim replay neg.yaml --seed native:0",
 		"last ", // the trace tail
 	} {
 		if !strings.Contains(f.Text, want) {

@@ -125,7 +125,7 @@ func TestRunReportsFailure(t *testing.T) {
 	res := sim.Native().Run(context.Background(), sc, sim.Options{})
 	var b strings.Builder
 	harness.WriteFailure(&b, res, 5)
-	for _, want := range []string{"neg.yaml:15", "expected: b1: {usage: {tokens: 50}}", "actual:   b1: {usage: {tokens: 0}}", "ffsim replay neg.yaml --seed 0", "last 5 trace events"} {
+	for _, want := range []string{"neg.yaml:15", "expected: b1: {usage: {tokens: 50}}", "actual:   b1: {usage: {tokens: 0}}", "ffsim replay neg.yaml --seed native:0", "last 5 trace events"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}

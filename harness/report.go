@@ -30,7 +30,11 @@ func WriteFailure(w io.Writer, res *sim.Result, tail int) {
 		fmt.Fprintf(w, "    expected: %s\n", f.Expected)
 		fmt.Fprintf(w, "    actual:   %s\n", f.Actual)
 	}
-	fmt.Fprintf(w, "  seed %d on the %s host; replay with:\n    %s\n", res.Seed, res.Host, ReplayCommand(res))
+	digest := res.Digest
+	if len(digest) > 16 {
+		digest = digest[:16]
+	}
+	fmt.Fprintf(w, "  seed %d on the %s host (trace digest %s); replay with:\n    %s\n", res.Seed, res.Host, digest, ReplayCommand(res))
 	if tail > 0 && len(res.Trace) > 0 {
 		from := max(0, len(res.Trace)-tail)
 		fmt.Fprintf(w, "  last %d trace events:\n", len(res.Trace)-from)

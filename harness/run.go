@@ -78,10 +78,27 @@ func runOne(t *testing.T, sc *scenario.Scenario, c runConfig) {
 
 // ReplayCommand is the command line that reruns a result's scenario with the
 // same seed on the same host.
+//
+// The seed is one token naming the host too (--seed wasm:4001), so the run
+// cannot be replayed on the other host by mistake, and every argument is
+// quoted for a POSIX shell: the command is safe to paste or pipe to sh
+// whatever the file is called.
 func ReplayCommand(res *sim.Result) string {
-	cmd := fmt.Sprintf("ffsim replay %s --seed %d", res.File, res.Seed)
-	if res.Host == sim.HostWasm {
-		cmd += " --host wasm"
+	host := res.Host
+	if host == "" {
+		host = sim.HostNative
 	}
-	return cmd
+	return "ffsim replay " + ShellQuote(res.File) + " --seed " + ShellQuote(fmt.Sprintf("%s:%d", host, res.Seed))
+}
+
+// ShellQuote quotes s as one word for a POSIX shell: unchanged when it is
+// made only of characters no shell treats specially, else in single
+// quotes, each single quote written as '\''.
+func ShellQuote(s string) string {
+	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}) {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

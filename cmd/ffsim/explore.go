@@ -30,6 +30,7 @@ type exploreFlags struct {
 	verbose       bool
 	failfast      bool
 	maxFailures   int
+	maxEvents     int
 }
 
 func newExploreCmd() *cobra.Command {
@@ -86,6 +87,7 @@ failed (step, expected, actual), with their count and smallest seed.`,
 	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "print every failing run in full (trace tail included), not only the first of each kind")
 	cmd.Flags().BoolVar(&f.failfast, "failfast", false, "stop at the first failing run (same as --max-failures 1)")
 	cmd.Flags().IntVar(&f.maxFailures, "max-failures", 0, "stop starting runs after `N` failing runs (0: no limit)")
+	registerMaxEvents(cmd, &f.maxEvents)
 	return cmd
 }
 
@@ -168,7 +170,7 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 	}
 	r := &runner{
 		host:     h,
-		opts:     sim.Options{TraceTail: tail},
+		opts:     sim.Options{TraceTail: tail, MaxEvents: f.maxEvents},
 		parallel: capParallel(f.parallel, cmd.ErrOrStderr()),
 	}
 	groups := map[string]*failureGroup{}

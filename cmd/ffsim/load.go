@@ -16,10 +16,14 @@ import (
 func loadScenarios(paths []string) ([]*scenario.Scenario, error) {
 	var scs []*scenario.Scenario
 	var err error
+	if maxFileSize <= 0 {
+		return nil, invalid("--max-file-size must be positive")
+	}
+	opt := harness.WithMaxFileSize(maxFileSize)
 	if len(paths) == 0 {
-		scs, err = harness.LoadFS(prefixFS{scenarios.FS, scenarios.Dir}, scenarios.Dir)
+		scs, err = harness.LoadFS(prefixFS{scenarios.FS, scenarios.Dir}, scenarios.Dir, opt)
 	} else {
-		scs, err = harness.LoadPaths(paths)
+		scs, err = harness.LoadPaths(paths, opt)
 	}
 	if err != nil {
 		return nil, invalidErr(withErrorSummary(err))
@@ -29,6 +33,9 @@ func loadScenarios(paths []string) ([]*scenario.Scenario, error) {
 	}
 	return scs, nil
 }
+
+// maxFileSize is --max-file-size, a flag of every command.
+var maxFileSize int64
 
 // withErrorSummary ends a load error with how many errors there were, in
 // how many files, and that nothing ran.

@@ -29,6 +29,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ffsim/ffsim/harness"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -140,6 +141,8 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.PersistentFlags().Int64Var(&maxFileSize, "max-file-size", harness.DefaultMaxFileSize,
+		"refuse scenario files larger than `BYTES` (a guard against runaway inputs)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return invalid("%v (run 'ffsim %s --help' for usage)", err, c.Name())
 	})

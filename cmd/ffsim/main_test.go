@@ -141,7 +141,7 @@ func TestRunJSONFailure(t *testing.T) {
 		f.Expected != "b1: {usage: {tokens: 50}}" || f.Actual != "b1: {usage: {tokens: 0}}" {
 		t.Errorf("failure %+v", r)
 	}
-	if want := fmt.Sprintf("ffsim replay %s --seed 0", p); r.Replay != want {
+	if want := fmt.Sprintf("ffsim replay %s --seed native:0", p); r.Replay != want {
 		t.Errorf("replay %q, want %q", r.Replay, want)
 	}
 }
@@ -179,7 +179,7 @@ func TestWrongExpectationFails(t *testing.T) {
 		p + ":15 (expect_budget)",
 		"expected: b1: {usage: {tokens: 50}}",
 		"actual:   b1: {usage: {tokens: 0}}",
-		"ffsim replay " + p + " --seed 0",
+		"ffsim replay " + p + " --seed native:0",
 		"0 passed, 1 failed in ",
 	} {
 		if !strings.Contains(out, want) {
@@ -280,7 +280,7 @@ func TestJUnitAndTraceFiles(t *testing.T) {
 		t.Fatalf("JUnit %+v, want 2 tests, 1 failure", r)
 	}
 	f := r.Suites[0].Cases[1].Failure
-	if f == nil || !strings.Contains(f.Message, bad+":15") || !strings.Contains(f.Text, "ffsim replay "+bad+" --seed 0") {
+	if f == nil || !strings.Contains(f.Message, bad+":15") || !strings.Contains(f.Text, "ffsim replay "+bad+" --seed native:0") {
 		t.Errorf("failing case %+v, want the line and the replay command", r.Suites[0].Cases[1])
 	}
 
@@ -341,7 +341,7 @@ func TestExploreJUnit(t *testing.T) {
 	if want := "cadence (2 seeds),wrong (2 failing seeds, smallest 2)"; strings.Join(names, ",") != want {
 		t.Errorf("cases %s, want %s", strings.Join(names, ","), want)
 	}
-	if !strings.Contains(out, "2× "+bad+":15") || !strings.Contains(out, "ffsim replay "+bad+" --seed 2") {
+	if !strings.Contains(out, "2× "+bad+":15") || !strings.Contains(out, "ffsim replay "+bad+" --seed native:2") {
 		t.Errorf("explore output lacks the replay command:\n%s", out)
 	}
 }

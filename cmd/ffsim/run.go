@@ -9,6 +9,7 @@ import (
 
 	"github.com/ffsim/ffsim/scenario"
 	"github.com/ffsim/ffsim/sim"
+	"github.com/ffsim/ffsim/sim/wasmhost"
 	"github.com/spf13/cobra"
 )
 
@@ -17,12 +18,20 @@ type hostFlags struct {
 	host          string
 	seed          seedFlag
 	sqliteInGuest bool
+	maxEvents     int
 }
 
 func (h *hostFlags) register(cmd *cobra.Command, seedUsage string) {
 	cmd.Flags().StringVar(&h.host, "host", sim.HostNative, "where to run: native (in process) or wasm (a wasip1 guest under wazero)")
 	cmd.Flags().Var(&h.seed, "seed", seedUsage)
 	cmd.Flags().BoolVar(&h.sqliteInGuest, "sqlite-in-guest", false, "wasm host: run SQLite inside the guest instead of in the host (slower; the results are the same)")
+	registerMaxEvents(cmd, &h.maxEvents)
+}
+
+// registerMaxEvents adds --max-events to cmd.
+func registerMaxEvents(cmd *cobra.Command, n *int) {
+	cmd.Flags().IntVar(n, "max-events", 0, fmt.Sprintf("fail a run that records more than `N` trace events (default %d native, %d wasm)",
+		sim.DefaultMaxEvents, wasmhost.DefaultMaxEvents))
 }
 
 // resolve returns the host to use, from --host and the seed's token.
@@ -156,7 +165,7 @@ func runAll(cmd *cobra.Command, scs []*scenario.Scenario, hf *hostFlags, sf *sel
 		host: h,
 		// A verbose listing or a trace file shows every event; otherwise
 		// the run keeps only the tail a failure report prints.
-		opts:     sim.Options{Seed: hf.seedOpt(), FullTrace: out.verbose || out.trace != ""},
+		opts:     sim.Options{Seed: hf.seedOpt(), FullTrace: out.verbose || out.trace != "", MaxEvents: hf.maxEvents},
 		parallel: capParallel(sf.parallel, cmd.ErrOrStderr()),
 		ordered:  true,
 	}

@@ -7,7 +7,7 @@
 //
 // Usage (the host supplies these; nobody runs the guest by hand):
 //
-//	wasmguest [-scenario /scenario.json] [-seed N] [-max-sim-time D] [-trace-tail N] [-full-trace]
+//	wasmguest [-scenario /scenario.json] [-seed N] [-max-sim-time D] [-trace-tail N] [-full-trace] [-max-events N]
 //
 // A scenario that fails is still exit status 0, with "status": "fail" in
 // the result, and so is a panic in the engine's goroutine, which becomes a
@@ -62,6 +62,7 @@ func run() error {
 	maxSim := flag.Duration("max-sim-time", 0, "simulated-time limit (0: the engine's default)")
 	tail := flag.Int("trace-tail", 0, "trace events kept in the result (0: the engine's default)")
 	full := flag.Bool("full-trace", false, "keep every trace event in the result")
+	maxEvents := flag.Int("max-events", 0, "trace events a run may record (0: the engine's default)")
 	flag.Parse()
 
 	if selftest(os.Getenv("FFSIM_GUEST_SELFTEST")) {
@@ -76,7 +77,7 @@ func run() error {
 	if err := json.Unmarshal(data, &sc); err != nil {
 		return fmt.Errorf("decoding %s: %w", *path, err)
 	}
-	opts := sim.Options{MaxSimTime: *maxSim, TraceTail: *tail, FullTrace: *full}
+	opts := sim.Options{MaxSimTime: *maxSim, TraceTail: *tail, FullTrace: *full, MaxEvents: *maxEvents}
 	flag.Visit(func(f *flag.Flag) {
 		if f.Name == "seed" {
 			opts.Seed = seed

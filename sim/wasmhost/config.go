@@ -12,6 +12,12 @@ const (
 	DefaultMemoryLimitPages = 8192
 	// DefaultTimeout is the wall-clock limit of one guest run.
 	DefaultTimeout = 2 * time.Minute
+	// DefaultMaxEvents is the wasm host's event budget when
+	// sim.Options.MaxEvents is 0. It is lower than the native host's: a
+	// guest records some ten thousand events a second, so the native
+	// budget would run into the wall-clock timeout (an infrastructure
+	// error) before the budget (a clear scenario failure).
+	DefaultMaxEvents = 500_000
 )
 
 // Config configures a [Host]. It is an immutable value: each WithX method

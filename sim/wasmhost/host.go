@@ -275,6 +275,9 @@ const maxGuestStdout = 256 << 20
 
 // run is Run with extra guest environment variables (tests).
 func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options, env []string) *sim.Result {
+	if opts.MaxEvents <= 0 {
+		opts.MaxEvents = DefaultMaxEvents
+	}
 	opts = opts.WithDefaults()
 	seed := opts.SeedFor(sc)
 	ended := func(status sim.Status, elapsed time.Duration, msg string) *sim.Result {
@@ -311,6 +314,7 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 			"-seed", strconv.FormatUint(seed, 10),
 			"-max-sim-time", opts.MaxSimTime.String(),
 			"-trace-tail", strconv.Itoa(opts.TraceTail),
+			"-max-events", strconv.Itoa(opts.MaxEvents),
 			"-full-trace="+strconv.FormatBool(opts.FullTrace)).
 		WithFSConfig(wazero.NewFSConfig().WithFSMount(fstest.MapFS{
 			strings.TrimPrefix(guestScenario, "/"): {Data: data, Mode: 0o444},
