@@ -87,10 +87,13 @@ func Closest(s string, candidates []string) string {
 	return ""
 }
 
-// Distance is the Levenshtein distance between a and b, in runes. It costs
-// len(a)*len(b): callers with untrusted input use [Closest].
+// Distance is the edit distance between a and b, in runes: insertions,
+// deletions, substitutions and swaps of two adjacent runes (optimal string
+// alignment). It costs len(a)*len(b): callers with untrusted input use
+// [Closest].
 func Distance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -104,28 +107,35 @@ func Distance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
 	cells.Add(int64(len(ra) * len(rb)))
 	return prev[len(rb)]
 }
 
-// distanceWithin is the Levenshtein distance between a and b when it is at
-// most k, and k+1 otherwise. It fills only the band of cells within k of
-// the diagonal (Ukkonen), so it costs about (2k+1)*len(a).
+// distanceWithin is the edit distance between a and b when it is at most
+// k, and k+1 otherwise: Levenshtein's, with the swap of two adjacent runes
+// counting as one edit (optimal string alignment), since "spwan" for
+// "spawn" is the commonest typo of all. It fills only the band of cells
+// within k of the diagonal (Ukkonen), so it costs about (2k+1)*len(a).
 func distanceWithin(a, b string, k int) int {
 	ra, rb := []rune(a), []rune(b)
 	if abs(len(ra)-len(rb)) > k {
 		return k + 1
 	}
 	inf := k + 1
+	prev2 := make([]int, len(rb)+1)
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
 		prev[j] = min(j, inf)
 	}
 	var work int64
+	prevMin := 0
 	for i := 1; i <= len(ra); i++ {
 		lo, hi := max(1, i-k), min(len(rb), i+k)
 		for j := range cur {
@@ -141,14 +151,19 @@ func distanceWithin(a, b string, k int) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost, inf)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 			rowMin = min(rowMin, cur[j])
 		}
 		work += int64(hi - lo + 1)
-		if rowMin > k {
+		// A swap reaches two rows down, so both rows must be out of reach.
+		if rowMin > k && prevMin > k {
 			cells.Add(work)
 			return inf
 		}
-		prev, cur = cur, prev
+		prevMin = rowMin
+		prev2, prev, cur = prev, cur, prev2
 	}
 	cells.Add(work)
 	return prev[len(rb)]

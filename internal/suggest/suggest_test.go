@@ -8,9 +8,11 @@ import (
 )
 
 func TestHint(t *testing.T) {
-	names := []string{"advance", "advance_to", "expect_budget", "shutdown", "warn", "ok"}
+	names := []string{"advance", "advance_to", "expect_budget", "shutdown", "warn", "ok", "spawn"}
 	for _, tt := range []struct{ in, want string }{
 		{"advnce", "advance"},
+		{"spwan", "spawn"}, // a swap is one edit
+		{"shtudown", "shutdown"},
 		{"advance_too", "advance_to"},
 		{"expect_budgets", "expect_budget"},
 		{"shutdwn", "shutdown"},
