@@ -93,7 +93,7 @@ func ReplayCommand(res *sim.Result) string {
 
 // ShellQuote quotes s as one word for a POSIX shell: unchanged when it is
 // made only of characters no shell treats specially, else in single
-// quotes, each single quote written as '\''.
+// quotes, each single quote written as '\”.
 func ShellQuote(s string) string {
 	if s != "" && !strings.ContainsFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))

@@ -147,7 +147,7 @@ func newRoot() *cobra.Command {
 		return invalid("%v (run 'ffsim %s --help' for usage)", err, c.Name())
 	})
 	root.AddCommand(newRunCmd(), newReplayCmd(), newExploreCmd(), newValidateCmd(), newSchemaCmd(), newListCmd(),
-		newVersionCmd(), newCacheCmd(), newNewCmd())
+		newVersionCmd(), newCacheCmd(), newNewCmd(), newFuzzCmd(), newGenCmd())
 	return root
 }
 

@@ -177,25 +177,30 @@ func (a *annotator) run(ws []*world, st *scenario.Step) ([]*world, error) {
 		if err := firstErr(ws); err != nil {
 			return nil, err
 		}
-		active, grew := false, false
-		out := make([]*world, 0, len(ws))
+		// Fire only the worlds whose next event is the earliest: histories
+		// that differ only in how long something waited then line up in
+		// time again, and merge.
+		first, active := time.Duration(0), false
 		for _, w := range ws {
-			if !w.active() {
-				out = append(out, w)
-				continue
+			if w.active() {
+				if at := w.nextEvent(); !active || at < first {
+					first = at
+				}
+				active = true
 			}
-			active = true
-			r := explore(w, (*world).iterate, w.branchy())
-			grew = grew || len(r) > 1
-			out = append(out, r...)
 		}
-		ws = out
 		if !active {
 			return ws, nil
 		}
-		if grew {
-			ws = dedup(ws)
+		out := make([]*world, 0, len(ws))
+		for _, w := range ws {
+			if !w.active() || w.nextEvent() != first {
+				out = append(out, w)
+				continue
+			}
+			out = append(out, explore(w, (*world).iterate, w.branchy())...)
 		}
+		ws = dedup(out)
 		if len(ws) > maxWorlds {
 			return nil, fmt.Errorf("more than %d alternative histories to follow", maxWorlds)
 		}
@@ -217,6 +222,7 @@ func firstErr(ws []*world) error {
 // before the next).
 func (w *world) start(st *scenario.Step) {
 	w.advancing, w.pending, w.outcomes = false, 0, nil
+	w.wrote = inflight{at: -1} // the last step's transactions have ended
 	switch st.Kind() {
 	case scenario.KindAdvance:
 		w.advancing, w.target = true, w.now+*st.Advance
@@ -252,6 +258,19 @@ func (w *world) active() bool {
 		return true
 	}
 	return w.pending > 0
+}
+
+// nextEvent is when iterate will act: the earliest timer, or the end of
+// an advance when no timer comes before it.
+func (w *world) nextEvent() time.Duration {
+	at, due := w.due()
+	if len(due) == 0 || (w.advancing && at > w.target) {
+		if w.advancing {
+			return w.target
+		}
+		return w.now
+	}
+	return at
 }
 
 // iterate fires w's next timer (on the wasm host's terms, any of those due

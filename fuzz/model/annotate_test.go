@@ -145,7 +145,9 @@ func BenchmarkAnnotateLongRun(b *testing.B) {
 
 // TestLongRunIsEventDriven pins the cost of an hour of ticks.
 func TestLongRunIsEventDriven(t *testing.T) {
-	in := sc(every(s, s), []scenario.Budget{bud("b1", s)}, spawn(), adv(time.Hour), ticksOf(BR), ticksOf(WS))
+	// A millisecond past the hour: on the wasm host the last sweep may meet
+	// the reset's transaction in flight and finish at its first poll.
+	in := sc(every(s, s), []scenario.Budget{bud("b1", s)}, spawn(), adv(time.Hour+ms), ticksOf(BR), ticksOf(WS))
 	got := predicted(t, in, Options{})
 	if got[2] != "count=3600 processed=3600 errors=0" || got[3] != "count=3600 processed=0 errors=0" {
 		t.Errorf("got %q", got)
@@ -157,7 +159,10 @@ func TestLongRunIsEventDriven(t *testing.T) {
 			}
 		}
 	})
-	if res.NsPerOp() > int64(200*time.Millisecond) {
+	// Event-driven, an hour of ticks takes well under a second to model
+	// (every tie of the two reconcilers forks on the wasm host's terms, then
+	// merges); millisecond by millisecond it would take minutes.
+	if res.NsPerOp() > int64(time.Second) {
 		t.Errorf("an hour of 1s ticks took %v to model", time.Duration(res.NsPerOp()))
 	}
 	t.Logf("an hour of 1s ticks of both reconcilers: %v, %d allocs", time.Duration(res.NsPerOp()), res.AllocsPerOp())

@@ -23,7 +23,9 @@
 // Where SPEC leaves the outcome open, the model forks: the order of a
 // concurrently group, the order of timers due at one instant (the wasm host
 // lets the seed decide; [Options.Native] keeps only the native host's
-// creation order), and a few details SPEC does not fix (listed in
+// creation order), on the wasm host whether a write at an instant meets
+// another transaction of that instant still open, and a few details SPEC
+// does not fix (listed in
 // DISAGREEMENTS.md and on the functions that fork). It follows every fork
 // and merges worlds that reach the same state, so a step's prediction is
 // the set of outcomes over all worlds: an any_of.
@@ -34,6 +36,7 @@
 //	tick_reset.go   R1 scan, R2 apply, R4 report (budget_reset's tick)
 //	budget.go       R5 create_budget, report_usage and dedup, reset_budget, status
 //	writetx.go      R3 retry and R3b busy wait: how a write gets the lock
+//	inflight.go     the wasm host: a write meeting another's transaction still open
 //	workers.go      W1 register, W2 heartbeat, W3 mark dead, W5 list
 //	tick_sweep.go   W4 the TTL sweep's tick
 //	faults.go       busy, db_error, slow_tick, tick_error, hold_write_lock

@@ -90,7 +90,7 @@ func (w *world) branchy() bool {
 	if len(due) == 0 || (w.advancing && at > w.target) {
 		return false
 	}
-	if w.tieOpen(due) {
+	if w.tieOpen(due) || w.mayCollide(int64(at)) {
 		return true
 	}
 	p := due[0]
@@ -108,15 +108,23 @@ func (w *world) branchy() bool {
 // tieOpen reports whether the order of the timers due at one instant is
 // left open: on the wasm host it is, unless they are reconciler tasks
 // about to start ticks that cannot touch each other (different
-// reconcilers, the lock free, no fault armed that either would meet):
-// each such tick runs to its end at once and they touch disjoint tables,
-// so every order ends the same.
+// reconcilers, the lock free, no fault armed that either would meet, and
+// no budget due, so that budget_reset's tick writes nothing): each such
+// tick runs to its end at once and they touch disjoint tables, so every
+// order ends the same. When budget_reset writes, the sweep's transaction
+// may meet its transaction still open, or the other way round
+// (inflight.go), which only the order decides.
 func (w *world) tieOpen(due []*proc) bool {
 	if len(due) < 2 || w.cfg.native {
 		return false
 	}
 	if w.lock != 0 || len(w.faults.write) > 0 || w.sup.requested {
 		return true
+	}
+	for _, p := range due {
+		if p.kind == kTask && p.rec == recReset && len(w.store.due(w.cfg.ms(p.at), 1)) > 0 {
+			return true
+		}
 	}
 	recs := 0
 	for _, p := range due {
@@ -230,12 +238,19 @@ func (w *world) key() string {
 			i(int64(p.slot)).i(int64(p.now0))
 		t := &p.tick
 		e.i(int64(t.pc)).b(t.aborted).i(int64(t.now)).i(int64(len(t.due))).i(int64(t.idx)).
-			i(int64(t.processed)).i(int64(t.errors)).b(t.slowUsed).b(t.holding).i(int64(t.began)).i(t.sweepNow)
+			i(int64(t.processed)).i(int64(t.errors)).b(t.slowUsed).b(t.yielded).b(t.holding).i(int64(t.began)).i(t.sweepNow)
 		for _, id := range t.due {
 			e.s(id)
 		}
 		for _, x := range []*writeTx{&t.tx, &p.tx} {
-			e.i(int64(x.attempt)).i(int64(x.phase)).i(int64(x.polls)).i(int64(x.start)).i(int64(x.began))
+			e.i(int64(x.attempt)).i(int64(x.phase)).i(int64(x.polls)).i(int64(x.start)).i(int64(x.began)).b(x.yielded)
+		}
+	}
+	if w.wrote.at == int64(w.now) {
+		// Only the current instant's writers matter (inflight.go).
+		e.s("I")
+		for _, id := range w.wrote.writers {
+			e.i(int64(id))
 		}
 	}
 	e.s("R")

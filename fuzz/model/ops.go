@@ -96,7 +96,7 @@ func (w *world) runOp(p *proc) {
 			w.finish(p, scenario.Outcome{Error: errorKind(code)})
 			return
 		}
-		w.finish(p, w.register(s.RegisterWorker, w.cfg.ms(w.now)))
+		w.finish(p, w.register(p, s.RegisterWorker, w.cfg.ms(w.now)))
 	case scenario.KindMarkWorkerDead:
 		if p.pc == opStart && !validReason(s.MarkWorkerDead.Reason) {
 			// W3 refuses the reason before any write. Whether the armed

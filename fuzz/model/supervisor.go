@@ -114,6 +114,9 @@ func (w *world) runTask(p *proc) {
 				w.exitTask(p)
 				return
 			}
+			// A finished tick leaves nothing behind: histories that ran it
+			// differently (waits, polls) merge again.
+			p.tick = tickState{}
 			p.pc = taskIdle
 			if p.deadline <= w.now {
 				// An overrun tick's next deadline has passed: the

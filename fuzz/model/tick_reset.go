@@ -18,6 +18,7 @@ type tickState struct {
 	processed int
 	errors    int
 	slowUsed  bool // a tick slows inside a transaction once
+	yielded   bool // a scan_tick let the others of its group go after its scan (inflight.go)
 	holding   bool // parked inside its transaction, holding the lock
 	tx        writeTx
 	began     time.Duration // sweep: when its transaction began
@@ -83,6 +84,9 @@ func (w *world) runResetTick(p *proc, t *tickState) bool {
 		case rtApply:
 			if t.idx >= len(t.due) {
 				return true // R4: {processed, errors}
+			}
+			if w.yieldAfterScan(p, t) {
+				return false
 			}
 			// R2: each budget in its own BEGIN IMMEDIATE transaction, with
 			// R3 and R3b.

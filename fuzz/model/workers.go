@@ -35,15 +35,16 @@ func sortedSet(in []string) []string {
 // Otherwise the upsert needs the write lock; the transaction began as a
 // read, and SQLite does not wait when a reader must upgrade: a held lock
 // fails it at once with BUSY.
-func (w *world) register(r *scenario.RegisterWorkerStep, now int64) scenario.Outcome {
+func (w *world) register(p *proc, r *scenario.RegisterWorkerStep, now int64) scenario.Outcome {
 	k := wkey{r.NS(), r.Instance}
 	row, exists := w.store.workers[k]
 	if exists && row.workerID != r.WorkerID {
 		return scenario.Outcome{Result: "invalid"}
 	}
-	if w.lock != 0 {
+	if w.lock != 0 || w.collides(p) {
 		return scenario.Outcome{Error: "busy"}
 	}
+	w.noteWrite(p)
 	nw := worker{workerID: r.WorkerID, lanes: sortedSet(r.Lanes), caps: sortedSet(r.Capabilities),
 		hb: now, ttl: r.TTL.Milliseconds(), regAt: now}
 	if exists {

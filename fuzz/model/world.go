@@ -1,6 +1,7 @@
 package model
 
 import (
+	"slices"
 	"time"
 
 	"github.com/ffsim/ffsim/scenario"
@@ -23,9 +24,12 @@ type config struct {
 // millisecond of t=0.
 func (c *config) ms(t time.Duration) int64 { return int64((c.frac + t) / time.Millisecond) }
 
-// offset turns a stored millisecond back into an offset from t=0.
+// offset turns a stored millisecond back into an offset from t=0. The
+// millisecond of t=0 itself reads as 0, not -frac: offsets cannot be
+// negative in a scenario, and expectations compare whole milliseconds
+// (rounding towards zero), so 0 and -frac say the same.
 func (c *config) offset(ms int64) time.Duration {
-	return time.Duration(ms)*time.Millisecond - c.frac
+	return max(time.Duration(ms)*time.Millisecond-c.frac, 0)
 }
 
 // world is one possible history of the system under test.
@@ -41,6 +45,9 @@ type world struct {
 	// transaction); 0 when free. Transactions that take no time never show
 	// in it: nobody can observe them.
 	lock int
+	// wrote records the writers of the current instant, for transactions
+	// still in flight on the wasm host (inflight.go).
+	wrote inflight
 
 	procs  []*proc
 	ready  []int
@@ -226,6 +233,7 @@ func (w *world) clone() *world {
 		c.procs[i] = &q
 	}
 	c.ready = append([]int(nil), w.ready...)
+	c.wrote.writers = slices.Clip(w.wrote.writers) // appended to by copy only
 	c.outcomes = append([]outcomeRec(nil), w.outcomes...)
 	return &c
 }

@@ -17,6 +17,7 @@ type writeTx struct {
 	start   time.Duration // when the wait began
 	began   time.Duration // when the current attempt began
 	err     string        // the error kind once failed
+	yielded bool          // let the others due at its first attempt's instant go first (inflight.go)
 }
 
 const (
@@ -58,6 +59,9 @@ func (w *world) runTx(p *proc, x *writeTx) txStatus {
 		case txRetry:
 			x.phase = txAttempt
 		case txAttempt:
+			if w.yieldBeforeAttempt(p, x) {
+				return txBlocked
+			}
 			x.attempt++
 			x.began = w.now
 			if x.faults {
@@ -67,7 +71,8 @@ func (w *world) runTx(p *proc, x *writeTx) txStatus {
 					return w.txFail(p, x, code)
 				}
 			}
-			if w.lock == 0 {
+			if w.lock == 0 && !w.collides(p) {
+				w.noteWrite(p)
 				return txAcquired
 			}
 			if !x.wait || w.cfg.busyTimeout <= 0 {
@@ -80,8 +85,9 @@ func (w *world) runTx(p *proc, x *writeTx) txStatus {
 			return txBlocked
 		case txPolling:
 			x.polls++
-			if w.lock == 0 {
+			if w.lock == 0 && !w.collides(p) {
 				x.phase = txAttempt
+				w.noteWrite(p)
 				return txAcquired
 			}
 			if pollOffset(x.polls) >= w.cfg.busyTimeout {
