@@ -149,6 +149,30 @@ func (s *Store) UsageRows(ctx context.Context) ([]UsageRow, error) {
 	return out, nil
 }
 
+// BreachCounts is one budget's lifetime breach counters.
+type BreachCounts struct {
+	BudgetID               string
+	Breaches, SoftBreaches int64
+}
+
+// AllBreachCounts returns every budget's breach counters, sorted by id, in
+// one query: the invariant checks read them after every step.
+func (s *Store) AllBreachCounts(ctx context.Context) ([]BreachCounts, error) {
+	var out []BreachCounts
+	err := s.query(ctx, func(rows *sql.Rows) error {
+		var c BreachCounts
+		if err := rows.Scan(&c.BudgetID, &c.Breaches, &c.SoftBreaches); err != nil {
+			return err
+		}
+		out = append(out, c)
+		return nil
+	}, `SELECT budget_id, breach_count, soft_breach_count FROM ff_budget_policy WHERE partition_key = 0 ORDER BY budget_id`)
+	if err != nil {
+		return nil, fmt.Errorf("breach counts: %w", err)
+	}
+	return out, nil
+}
+
 // BudgetIDs returns the id of every budget policy, sorted.
 func (s *Store) BudgetIDs(ctx context.Context) ([]string, error) {
 	var ids []string

@@ -480,3 +480,33 @@ func TestStmtCache_NotRepreparedBySQLite(t *testing.T) {
 		t.Fatal("no statement ran once per tick: the test checks nothing")
 	}
 }
+
+// Every in-memory store starts as its own copy of one migrated image: at
+// the current schema version, and independent of the others.
+func TestOpenMemoryStartsFromTheSchemaImage(t *testing.T) {
+	a, err := OpenMemory("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := OpenMemory("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	var v int
+	if err := a.DB().QueryRowContext(t.Context(), "PRAGMA user_version").Scan(&v); err != nil || v != migrations[len(migrations)-1].version {
+		t.Fatalf("user_version %d (%v), want %d", v, err, migrations[len(migrations)-1].version)
+	}
+	if _, err := a.CreateBudget(t.Context(), spec("only-in-a", time.Second, 0, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.BudgetStatus(t.Context(), "only-in-a"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("a budget created in one store is visible in another: %v", err)
+	}
+	img1, _ := SchemaImage()
+	img2, _ := SchemaImage()
+	if len(img1) == 0 || &img1[0] == &img2[0] {
+		t.Fatal("SchemaImage must return a fresh copy each time")
+	}
+}

@@ -20,17 +20,13 @@ type budgetBooks struct {
 
 func (e *engine) books() (map[string]budgetBooks, error) {
 	ctx := context.Background()
-	ids, err := e.store.BudgetIDs(ctx)
+	counts, err := e.store.AllBreachCounts(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]budgetBooks, len(ids))
-	for _, id := range ids {
-		st, err := e.store.BudgetStatus(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out[id] = budgetBooks{breach: st.BreachCount, soft: st.SoftBreachCount, resetAt: map[string]int64{}}
+	out := make(map[string]budgetBooks, len(counts))
+	for _, c := range counts {
+		out[c.BudgetID] = budgetBooks{breach: c.Breaches, soft: c.SoftBreaches, resetAt: map[string]int64{}}
 	}
 	rows, err := e.store.UsageRows(ctx)
 	if err != nil {

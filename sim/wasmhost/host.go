@@ -332,7 +332,10 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 	}
 
 	if !h.cfg.sqliteInGuest {
-		sr := newSQLRun()
+		sr, err := newSQLRun()
+		if err != nil {
+			return ended(sim.Error, 0, fmt.Sprintf("wasm host: the guest's database: %v", err))
+		}
 		defer sr.close()
 		ctx = context.WithValue(ctx, sqlRunKey{}, sr)
 	}
