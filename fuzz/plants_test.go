@@ -135,3 +135,26 @@ func command(t *testing.T, dir, name string, args ...string) {
 		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, b)
 	}
 }
+
+// Every planted bug still applies to the tree: a plant that no longer
+// applies would silently drop out of fuzz/plants/run.sh's measurement.
+func TestPlantsStillApply(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("needs git")
+	}
+	patches, err := filepath.Glob("plants/*.patch")
+	if err != nil || len(patches) < 20 {
+		t.Fatalf("%d planted bugs (%v), want at least 20", len(patches), err)
+	}
+	for _, p := range patches {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("git", "apply", "--check", abs)
+		cmd.Dir = ".."
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("%s no longer applies: %v\n%s", p, err, out)
+		}
+	}
+}

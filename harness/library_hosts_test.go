@@ -213,12 +213,38 @@ func TestBridgeMatchesSQLiteInGuest(t *testing.T) {
 				seed := sc.Seed + uint64(i)
 				a := bridge.Run(ctx, sc, sim.Options{Seed: &seed})
 				b := inGuest.Run(ctx, sc, sim.Options{Seed: &seed})
-				if a.Status != sim.Pass || b.Status != sim.Pass || (a.Digest != b.Digest && !sqlMayOverlap(sc)) {
+				if a.Status != sim.Pass || b.Status != sim.Pass || (a.Digest != b.Digest && !sqlMayOverlap(sc) && !racy(sc)) {
 					t.Fatalf("seed %d: bridge %s %s, SQLite in the guest %s %s", seed, a.Status, a.Digest, b.Status, b.Digest)
 				}
 			}
 		})
 	}
+}
+
+// racy reports whether sc declares itself racy: an expectation that lists
+// more than one acceptable outcome. There the seed decides ties between
+// waits at one instant, and SQLite in the guest, which yields the
+// processor inside statements, gives the seed more places to decide than
+// the bridge: the same outcomes, reached by different seeds.
+func racy(sc *scenario.Scenario) bool {
+	var walk func([]scenario.Step) bool
+	walk = func(steps []scenario.Step) bool {
+		for _, s := range steps {
+			if s.Expect != nil && len(s.Expect.AnyOf) > 1 {
+				return true
+			}
+			for _, b := range s.ExpectBudget {
+				if len(b.AnyOf) > 1 {
+					return true
+				}
+			}
+			if walk(s.Concurrently) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(sc.Steps)
 }
 
 // sqlMayOverlap reports whether two goroutines of sc may run SQL at the

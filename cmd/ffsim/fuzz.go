@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -64,6 +65,10 @@ func newFuzzCmd() *cobra.Command {
 			}
 			if f.parallel < 1 {
 				return invalid("--parallel must be at least 1")
+			}
+			f.parallel = capParallel(f.parallel, cmd.ErrOrStderr())
+			if f.seeds > 0 && f.seeds-1 > math.MaxUint64-f.first {
+				return invalid("--first-seed %d with --seeds %d goes past the largest seed %d", f.first, f.seeds, uint64(math.MaxUint64))
 			}
 			if f.maxFailures < 0 {
 				return invalid("--max-failures must not be negative")
@@ -171,7 +176,7 @@ func fuzzRun(cmd *cobra.Command, f *fuzzFlags) error {
 	sum := fuzz.Run(ctx, o)
 	prog.finish()
 	if writeErr != nil {
-		return writeErr
+		return invalid("writing a shrunk scenario: %v", writeErr)
 	}
 	rate := float64(sum.Seeds) / max(sum.Elapsed.Seconds(), 1e-9)
 	if f.json {
@@ -202,8 +207,12 @@ func fuzzRun(cmd *cobra.Command, f *fuzzFlags) error {
 			Host: h.Name(), Status: sim.Pass, Digest: fmt.Sprintf("generator version %d", gen.Version)}
 		all := append(failures, rest)
 		if err := writeFile(f.junit, func(w io.Writer) error { return harness.WriteJUnit(w, all) }); err != nil {
-			return err
+			return invalid("--junit: %v", err)
 		}
+	}
+	if ctx.Err() != nil {
+		fmt.Fprintf(stdout, "interrupted after %d seeds\n", sum.Seeds)
+		return errInterrupted
 	}
 	return verdict(sum.Failed+sum.Unmodellable, sum.Errors)
 }

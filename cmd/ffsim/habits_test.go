@@ -294,3 +294,18 @@ func TestOneLine(t *testing.T) {
 		t.Errorf("oneLine = %q", got)
 	}
 }
+
+// fuzz: an interruption is exit 130 with what ran reported; a seed range
+// past 2^64-1 is refused.
+func TestFuzzInterruptedAndRange(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var o, e bytes.Buffer
+	dir := t.TempDir()
+	if code := runContext(ctx, []string{"fuzz", "--seeds", "100000", "--out", dir}, &o, &e); code != exitInterrupted || !strings.Contains(o.String(), "interrupted after") {
+		t.Errorf("interrupted fuzz: exit %d\n%s%s", code, o.String(), e.String())
+	}
+	if code, _, errs := ffsim(t, "fuzz", "--first-seed", "18446744073709551615", "--seeds", "2"); code != exitInvalid {
+		t.Errorf("fuzz past the largest seed: exit %d %s", code, errs)
+	}
+}

@@ -99,6 +99,16 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 	root.SetOut(out)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Interrupted: the command reported what it had; whatever failed
+		// on the way out (a guest build cut short, a run stopped) is the
+		// interruption's doing.
+		var ee *exitError
+		if err != nil && (!errors.As(err, &ee) || (ee != errInterrupted && ee != errFailed && ee != errHost)) {
+			fmt.Fprintln(stderr, "ffsim: interrupted:", err)
+		}
+		return exitInterrupted
+	}
 	if err == nil && out.err != nil {
 		err = invalid("writing results: %v", out.err)
 	}
@@ -106,14 +116,6 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer) in
 		return 0
 	}
 	var ee *exitError
-	if ctx.Err() != nil {
-		// Interrupted: whatever failed on the way out (a guest build cut
-		// short, a run stopped) is the interruption's doing.
-		if !errors.As(err, &ee) || (ee != errInterrupted && ee != errFailed && ee != errHost) {
-			fmt.Fprintln(stderr, "ffsim: interrupted:", err)
-		}
-		return exitInterrupted
-	}
 	if errors.As(err, &ee) {
 		if ee != errFailed && ee != errHost && ee != errInterrupted {
 			fmt.Fprintln(stderr, "ffsim:", ee.err)
