@@ -132,3 +132,30 @@ func TestBudgetAdmin(t *testing.T) {
 			want: want{2: "hard_breach(tok,1000,1000) @3ms", 3: "b1: usage{tok=1000} next=10s breach=1 soft=1 last=tok@0s | usage{tok=1000} next=10s breach=1 soft=1 last=tok@3ms"}},
 	})
 }
+
+// Two create_budget steps of one id in a concurrently group: whichever the
+// seed releases first creates the policy, so the state after it has two
+// alternatives that differ only in the policy's own fields (found by ffsim
+// fuzz, seed 11968: worlds were merged on the creation time alone).
+func TestConcurrentCreatesOfOneIDKeepBothPolicies(t *testing.T) {
+	strict, advisory := bud("b1", 10*s), bud("b1", 10*s)
+	strict.EnforcementMode = "strict"
+	advisory.EnforcementMode, advisory.Scope = "advisory", scenario.Scope{Type: "tenant", ID: "t"}
+	in := sc(every(0, 0), nil,
+		scenario.Step{Concurrently: []scenario.Step{create(strict), create(advisory)}},
+		scenario.Step{ExpectBudget: []scenario.BudgetExpect{{Budget: "b1", AnyOf: []scenario.BudgetState{{}}}}})
+	out, err := Annotate(in, Options{Native: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alts := out.Steps[len(out.Steps)-1].ExpectBudget[0].AnyOf
+	modes := map[string]bool{}
+	for _, a := range alts {
+		if a.EnforcementMode != nil {
+			modes[*a.EnforcementMode] = true
+		}
+	}
+	if !modes["strict"] || !modes["advisory"] {
+		t.Fatalf("expect_budget alternatives %+v: want both policies", alts)
+	}
+}

@@ -187,8 +187,13 @@ func (w *world) key() string {
 	for _, id := range sortedKeys(w.store.budgets) {
 		b := w.store.budgets[id]
 		e.s(id).b(b.pol != nil)
-		if b.pol != nil {
-			e.i(b.pol.createdAt) // the rest of a policy is fixed by its id's create step
+		if p := b.pol; p != nil {
+			// The whole policy: two create steps of one id (in a
+			// concurrently group, in either order) leave different ones.
+			e.i(p.createdAt).s(p.scope.Type).s(p.scope.ID).s(p.mode).s(p.onHard).s(p.onSoft).i(p.intervalMS)
+			for _, d := range p.dims {
+				e.s(d).i(p.hard[d]).i(p.soft[d])
+			}
 		}
 		for _, d := range sortedKeys(b.usage) {
 			e.s(d).i(b.usage[d])
