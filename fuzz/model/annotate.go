@@ -39,15 +39,21 @@ const maxWorlds = 4096
 // check with nothing left is dropped); expect_log steps are kept as they
 // are. It returns an error only for a scenario the model cannot interpret
 // (it says which step and why).
-func Annotate(sc *scenario.Scenario, opts Options) (out *scenario.Scenario, err error) {
+func Annotate(sc *scenario.Scenario, opts Options) (*scenario.Scenario, error) {
+	out, _, err := annotate(sc, opts)
+	return out, err
+}
+
+// annotate is Annotate, also returning the annotator for what it counted.
+func annotate(sc *scenario.Scenario, opts Options) (out *scenario.Scenario, a *annotator, err error) {
 	if sc == nil {
-		return nil, errors.New("model: nil scenario")
+		return nil, nil, errors.New("model: nil scenario")
 	}
 	if err := sc.Validate(); err != nil {
-		return nil, fmt.Errorf("model: invalid scenario: %w", err)
+		return nil, nil, fmt.Errorf("model: invalid scenario: %w", err)
 	}
 	out = deepCopy(sc)
-	a := newAnnotator(out, opts)
+	a = newAnnotator(out, opts)
 	defer func() {
 		if r := recover(); r != nil {
 			if e, ok := r.(error); ok && errors.Is(e, errChoice) {
@@ -65,7 +71,7 @@ func Annotate(sc *scenario.Scenario, opts Options) (out *scenario.Scenario, err 
 		st := &steps[i]
 		ws, err = a.run(ws, st)
 		if err != nil {
-			return nil, fmt.Errorf("model: step %d (%s, %s): %w", i, st.Kind(), st.Pos, err)
+			return nil, a, fmt.Errorf("model: step %d (%s, %s): %w", i, st.Kind(), st.Pos, err)
 		}
 		a.note(st)
 		if keep := a.fill(ws, st); keep {
@@ -81,7 +87,7 @@ func Annotate(sc *scenario.Scenario, opts Options) (out *scenario.Scenario, err 
 		ws = dedup(ws)
 	}
 	out.Steps = res
-	return out, nil
+	return out, a, nil
 }
 
 // annotator runs the worlds of one scenario through its steps.
@@ -93,6 +99,9 @@ type annotator struct {
 	budgets    []string
 	namespaces []string
 	instances  map[string][]string
+	// iterations counts the worlds moved to their next event: the model's
+	// work, which grows with events, not with simulated time.
+	iterations int
 }
 
 func newAnnotator(sc *scenario.Scenario, opts Options) *annotator {
@@ -173,6 +182,7 @@ func (a *annotator) run(ws []*world, st *scenario.Step) ([]*world, error) {
 		// One world with nothing to choose: run it in place.
 		for len(ws) == 1 && ws[0].active() && ws[0].err == nil && !ws[0].branchy() {
 			ws[0].iterate()
+			a.iterations++
 		}
 		if err := firstErr(ws); err != nil {
 			return nil, err
@@ -199,6 +209,7 @@ func (a *annotator) run(ws []*world, st *scenario.Step) ([]*world, error) {
 				continue
 			}
 			out = append(out, explore(w, (*world).iterate, w.branchy())...)
+			a.iterations++
 		}
 		ws = dedup(out)
 		if len(ws) > maxWorlds {

@@ -243,11 +243,7 @@ func TestWasmTimeoutFails(t *testing.T) {
 	h := testWasmHost(t)
 	short := *h
 	short.cfg.timeout = 300 * time.Millisecond
-	t0 := time.Now()
 	res := short.run(context.Background(), specExample(), sim.Options{}, []string{"FFSIM_GUEST_SELFTEST=busy"})
-	if el := time.Since(t0); el > 10*time.Second {
-		t.Errorf("timeout took %v", el)
-	}
 	if res.Status != sim.Error || res.Failure == nil || !strings.Contains(res.Failure.Message, "timed out") {
 		t.Fatalf("want a timeout failure, got %s %+v", res.Status, res.Failure)
 	}
