@@ -412,6 +412,15 @@ func (h *Host) instantiate(ctx context.Context, mc wazero.ModuleConfig) error {
 	defer t.Stop()
 	select {
 	case err := <-done:
+		if err == nil {
+			// The guest ended after the run was cancelled, having never
+			// reached a host call that would have stopped it (the
+			// abandonment timer may not have fired: a guest computing
+			// without host calls also holds up the host's garbage
+			// collector, and with it every goroutine). What it wrote is
+			// not a result of this run: report the cancellation.
+			err = context.Cause(ctx)
+		}
 		return err
 	case <-t.C:
 		return errAbandoned
