@@ -188,8 +188,12 @@ func fuzzRun(cmd *cobra.Command, f *fuzzFlags) error {
 		b, _ := json.Marshal(js)
 		fmt.Fprintf(stdout, "%s\n", b)
 	} else {
-		fmt.Fprintf(stdout, "fuzz: %d seeds (%d…) on the %s host in %s: %.1f/s with %d workers; generator version %d\n",
-			sum.Seeds, f.first, h.Name(), sum.Elapsed.Round(time.Millisecond), rate, f.parallel, gen.Version)
+		workers := "workers"
+		if f.parallel == 1 {
+			workers = "worker"
+		}
+		fmt.Fprintf(stdout, "fuzz: %d seeds (%d…) on the %s host in %s: %.1f/s with %d %s; generator version %d\n",
+			sum.Seeds, f.first, h.Name(), sum.Elapsed.Round(time.Millisecond), rate, f.parallel, workers, gen.Version)
 		fmt.Fprintf(stdout, "%d passed, %d failed", sum.Passed, sum.Failed)
 		if sum.Unmodellable > 0 {
 			fmt.Fprintf(stdout, ", %d the model could not interpret", sum.Unmodellable)
