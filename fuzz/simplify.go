@@ -1,8 +1,6 @@
 package fuzz
 
 import (
-	"fmt"
-	"reflect"
 	"slices"
 	"strings"
 	"time"
@@ -247,7 +245,9 @@ func (s *shrinker) rename() bool {
 	})
 }
 
-// simpler lists simpler forms of a step.
+// simpler lists simpler forms of a step. It is one case per step kind,
+// each a few lines; kept together so that a new kind's shrinking is written
+// beside the others (and a missing one shows).
 func simpler(st *scenario.Step) []scenario.Step {
 	var out []scenario.Step
 	alt := func(f func(c *scenario.Step)) {
@@ -456,100 +456,6 @@ func ints(v, lo int64) []int64 {
 	return out
 }
 
-// renamer collects the names of one kind a step uses, in order, and
-// renames them.
-type renamer struct {
-	canon string // the canonical name, a format with %d
-	// each visits every name of this kind in the scenario (declared
-	// budgets first), passing a pointer to it.
-	each func(sc *scenario.Scenario, f func(name *string))
-}
-
-// canonical renames the names of one kind to canon(1), canon(2), ... in
-// order of first appearance.
-func canonical(sc *scenario.Scenario, r renamer) *scenario.Scenario {
-	c := clone(sc)
-	m := map[string]string{}
-	r.each(c, func(p *string) {
-		if *p == "" {
-			return
-		}
-		if _, ok := m[*p]; !ok {
-			m[*p] = fmt.Sprintf(r.canon, len(m)+1)
-		}
-		*p = m[*p]
-	})
-	return c
-}
-
-// eachStep visits every step, inside groups too.
-func eachStep(sc *scenario.Scenario, f func(st *scenario.Step)) {
-	for i := range sc.Steps {
-		f(&sc.Steps[i])
-		for j := range sc.Steps[i].Concurrently {
-			f(&sc.Steps[i].Concurrently[j])
-		}
-	}
-}
-
-var (
-	budgetNames = renamer{"b%d", func(sc *scenario.Scenario, f func(*string)) {
-		for i := range sc.Budgets {
-			f(&sc.Budgets[i].ID)
-		}
-		eachStep(sc, func(st *scenario.Step) {
-			switch {
-			case st.CreateBudget != nil:
-				f(&st.CreateBudget.ID)
-			case st.ReportUsage != nil:
-				f(&st.ReportUsage.Budget)
-			case st.ResetBudget != nil:
-				f(&st.ResetBudget.Budget)
-			case st.SetNextReset != nil:
-				f(&st.SetNextReset.Budget)
-			}
-		})
-	}}
-	keyNames = renamer{"k%d", func(sc *scenario.Scenario, f func(*string)) {
-		eachStep(sc, func(st *scenario.Step) {
-			if st.ReportUsage != nil {
-				f(&st.ReportUsage.DedupKey)
-			}
-		})
-	}}
-	instanceNames = renamer{"i%d", func(sc *scenario.Scenario, f func(*string)) {
-		eachStep(sc, func(st *scenario.Step) {
-			switch {
-			case st.RegisterWorker != nil:
-				f(&st.RegisterWorker.Instance)
-			case st.HeartbeatWorker != nil:
-				f(&st.HeartbeatWorker.Instance)
-			case st.MarkWorkerDead != nil:
-				f(&st.MarkWorkerDead.Instance)
-			}
-		})
-	}}
-	workerNames = renamer{"w%d", func(sc *scenario.Scenario, f func(*string)) {
-		eachStep(sc, func(st *scenario.Step) {
-			if st.RegisterWorker != nil {
-				f(&st.RegisterWorker.WorkerID)
-			}
-		})
-	}}
-	namespaceNames = renamer{"ns%d", func(sc *scenario.Scenario, f func(*string)) {
-		eachStep(sc, func(st *scenario.Step) {
-			switch {
-			case st.RegisterWorker != nil:
-				f(&st.RegisterWorker.Namespace)
-			case st.HeartbeatWorker != nil:
-				f(&st.HeartbeatWorker.Namespace)
-			case st.MarkWorkerDead != nil:
-				f(&st.MarkWorkerDead.Namespace)
-			}
-		})
-	}}
-)
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -557,63 +463,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// clone returns a deep copy of a scenario.
-func clone(sc *scenario.Scenario) *scenario.Scenario {
-	c := deepCopy(*sc)
-	return &c
-}
-
-func cloneStep(st *scenario.Step) scenario.Step { return deepCopy(*st) }
-
-// deepCopy returns a copy of v sharing no memory with it (structs with
-// unexported fields, such as time.Time, are copied as values).
-func deepCopy[T any](v T) T {
-	out := reflect.New(reflect.TypeFor[T]()).Elem()
-	copyValue(out, reflect.ValueOf(&v).Elem())
-	return out.Interface().(T)
-}
-
-func copyValue(dst, src reflect.Value) {
-	switch src.Kind() {
-	case reflect.Pointer:
-		if !src.IsNil() {
-			p := reflect.New(src.Type().Elem())
-			copyValue(p.Elem(), src.Elem())
-			dst.Set(p)
-		}
-	case reflect.Slice:
-		if !src.IsNil() {
-			s := reflect.MakeSlice(src.Type(), src.Len(), src.Len())
-			for i := range src.Len() {
-				copyValue(s.Index(i), src.Index(i))
-			}
-			dst.Set(s)
-		}
-	case reflect.Map:
-		if !src.IsNil() {
-			m := reflect.MakeMapWithSize(src.Type(), src.Len())
-			it := src.MapRange()
-			for it.Next() {
-				v := reflect.New(src.Type().Elem()).Elem()
-				copyValue(v, it.Value())
-				m.SetMapIndex(it.Key(), v)
-			}
-			dst.Set(m)
-		}
-	case reflect.Struct:
-		t := src.Type()
-		for i := range src.NumField() {
-			if !t.Field(i).IsExported() {
-				dst.Set(src)
-				return
-			}
-		}
-		for i := range src.NumField() {
-			copyValue(dst.Field(i), src.Field(i))
-		}
-	default:
-		dst.Set(src)
-	}
 }

@@ -2,14 +2,15 @@ package harness
 
 import (
 	"errors"
-	"github.com/ffsim/ffsim/internal/suggest"
-	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ffsim/ffsim/internal/suggest"
+	"github.com/ffsim/ffsim/scenario"
 
 	"github.com/google/go-cmp/cmp"
 )

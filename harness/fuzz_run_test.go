@@ -3,13 +3,14 @@ package harness_test
 import (
 	"context"
 	"flag"
-	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ffsim/ffsim/scenario"
 
 	"go.uber.org/goleak"
 

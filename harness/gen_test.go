@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/ffsim/ffsim/scenario"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ffsim/ffsim/scenario"
 
 	"github.com/ffsim/ffsim/sim"
 )

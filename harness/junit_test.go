@@ -5,9 +5,10 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"github.com/ffsim/ffsim/scenario"
 	"strings"
 	"testing"
+
+	"github.com/ffsim/ffsim/scenario"
 
 	"github.com/ffsim/ffsim/harness"
 	"github.com/ffsim/ffsim/sim"

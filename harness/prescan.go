@@ -35,7 +35,10 @@ type scanLevel struct {
 // above, recording an error at the first token past one. It follows the
 // block structure by the columns of sequence entries and mapping keys, and
 // the flow structure by brackets, as the parser will; the lexer has already
-// told quoted strings, comments and block scalars apart.
+// told quoted strings, comments and block scalars apart. It is one loop
+// over the tokens with its state in locals, which is what keeps it cheap on
+// hostile input; split into helpers, that state would be threaded through
+// each of them.
 func prescan(d *decoder, tokens token.Tokens) bool {
 	var block, flow []scanLevel
 	fail := func(tk *token.Token, format string, args ...any) bool {

@@ -133,6 +133,10 @@ type scenarioTally struct {
 	digests        map[string]bool
 }
 
+// explore is ffsim explore for shard k of m: it runs every scenario under
+// its seeds, tallies each run as it ends (the callback keeps the tallies in
+// locals it shares with the summary), and reports. Left whole: it reads top
+// to bottom as the command's story.
 func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m uint64) error {
 	ctx := cmd.Context()
 	out := cmd.OutOrStdout()
@@ -148,21 +152,7 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 		per[i] = &scenarioTally{file: sc.File, digests: map[string]bool{}}
 		index[sc] = i
 	}
-	perShard := shardSize(f.seeds, k, m)
-	total := uint64(len(scs)) * perShard
-	var s int
-	var n uint64 // index within the shard
-	next := func() (job, bool) {
-		if s == len(scs) {
-			return job{}, false
-		}
-		seed := f.first + (k - 1) + n*m
-		j := job{sc: scs[s], seed: &seed}
-		if n++; n == perShard {
-			s, n = s+1, 0
-		}
-		return j, true
-	}
+	next, total := shardJobs(scs, f.first, shardSize(f.seeds, k, m), k, m)
 
 	tail := 16
 	if f.verbose {
@@ -173,9 +163,7 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 		opts:     sim.Options{TraceTail: tail, MaxEvents: f.maxEvents},
 		parallel: capParallel(f.parallel, cmd.ErrOrStderr()),
 	}
-	groups := map[string]*failureGroup{}
-	var order []*failureGroup
-	overflow := 0
+	var groups failureGroups
 	ran, failed, errored := 0, 0, 0
 	prog := newProgress(os.Stderr, int(min(total, math.MaxInt)))
 	t0 := time.Now()
@@ -200,19 +188,7 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 		case sim.Fail:
 			failed++
 			t.failures++
-			key := groupKey(res)
-			g := groups[key]
-			switch {
-			case g != nil:
-				g.count++
-				g.minSeed = min(g.minSeed, res.Seed)
-			case len(groups) < maxGroups:
-				g = &failureGroup{key: key, count: 1, minSeed: res.Seed, example: res, firstIdx: len(order)}
-				groups[key] = g
-				order = append(order, g)
-			default:
-				overflow++
-			}
+			g := groups.add(res)
 			switch {
 			case f.json:
 				writeJSONLine(out, failureEvent(res))
@@ -230,14 +206,14 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 	took := time.Since(t0)
 
 	if f.junit != "" {
-		if err := writeFile(f.junit, func(w io.Writer) error { return harness.WriteJUnit(w, junitResults(scs, per, order, h)) }); err != nil {
+		if err := writeFile(f.junit, func(w io.Writer) error { return harness.WriteJUnit(w, junitResults(scs, per, groups.order, h)) }); err != nil {
 			return invalid("--junit: %v", err)
 		}
 	}
 	if f.json {
-		writeJSONLine(out, exploreSummary(per, order, overflow, ran, failed, errored, total, stopped, took))
+		writeJSONLine(out, exploreSummary(per, groups.order, groups.overflow, ran, failed, errored, total, stopped, took))
 	} else {
-		printExploreSummary(out, per, order, overflow, h.replayNote)
+		printExploreSummary(out, per, groups.order, groups.overflow, h.replayNote)
 		st := newStyle(out)
 		summary(out, st, ran-failed-errored, failed, errored, took)
 		switch {
@@ -251,6 +227,55 @@ func explore(cmd *cobra.Command, scs []*scenario.Scenario, f *exploreFlags, k, m
 		return errInterrupted
 	}
 	return verdict(failed, errored)
+}
+
+// shardJobs returns the runs of shard k of m, perShard seeds of each
+// scenario, one scenario after another, and how many there are.
+func shardJobs(scs []*scenario.Scenario, first, perShard, k, m uint64) (next func() (job, bool), total uint64) {
+	var s int
+	var n uint64 // index within the shard
+	next = func() (job, bool) {
+		if s == len(scs) {
+			return job{}, false
+		}
+		seed := first + (k - 1) + n*m
+		j := job{sc: scs[s], seed: &seed}
+		if n++; n == perShard {
+			s, n = s+1, 0
+		}
+		return j, true
+	}
+	return next, uint64(len(scs)) * perShard
+}
+
+// failureGroups groups failing runs by what failed, in the order first
+// found, up to maxGroups groups (overflow counts the runs beyond them).
+type failureGroups struct {
+	byKey    map[string]*failureGroup
+	order    []*failureGroup
+	overflow int
+}
+
+// add counts res in its group and returns the group, or nil when res
+// would start a group past maxGroups.
+func (gs *failureGroups) add(res *sim.Result) *failureGroup {
+	key := groupKey(res)
+	if g := gs.byKey[key]; g != nil {
+		g.count++
+		g.minSeed = min(g.minSeed, res.Seed)
+		return g
+	}
+	if len(gs.order) >= maxGroups {
+		gs.overflow++
+		return nil
+	}
+	if gs.byKey == nil {
+		gs.byKey = map[string]*failureGroup{}
+	}
+	g := &failureGroup{key: key, count: 1, minSeed: res.Seed, example: res, firstIdx: len(gs.order)}
+	gs.byKey[key] = g
+	gs.order = append(gs.order, g)
+	return g
 }
 
 // groupKey is what makes two failures the same: the scenario, where, and

@@ -127,6 +127,10 @@ type fuzzSummary struct {
 	} `json:"summary"`
 }
 
+// fuzzRun is ffsim fuzz: it checks seeds on the chosen host with the
+// runner, shrinks the first failure of each kind, and reports in text or
+// JSON. It reads top to bottom as the command's story (set up, run,
+// report), which is why it is left whole.
 func fuzzRun(cmd *cobra.Command, f *fuzzFlags) error {
 	ctx := cmd.Context()
 	if ctx == nil {

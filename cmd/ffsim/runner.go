@@ -46,7 +46,9 @@ type runner struct {
 // false, or ctx is done, and passes each result to report. Jobs are made
 // lazily, as workers are free, so a billion seeds cost nothing up front.
 // After ctx is done it starts no run and reports none that was still in
-// flight (they were cut short); it returns whether that happened.
+// flight (they were cut short); it returns whether that happened. The
+// dispatch, the ordered delivery and the interruption share one select
+// loop's state, which is why it is one function.
 func (r *runner) run(ctx context.Context, next func() (job, bool), report func(job, *sim.Result, time.Duration) bool) (interrupted bool) {
 	type done struct {
 		i    int

@@ -166,7 +166,9 @@ func dedup(ws []*world) []*world {
 // key is a canonical encoding of everything that decides w's future and
 // the current step's outcomes. Timer creation order matters only on the
 // native host; otherwise every order is followed anyway, so it is left
-// out and histories that differ only by it merge.
+// out and histories that differ only by it merge. It writes every field of
+// the world in one place, on purpose: a field left out here silently merges
+// histories that differ, so the whole state is kept in view at once.
 func (w *world) key() string {
 	e := make(enc, 0, 256)
 	e.i(int64(w.now)).i(int64(w.lock)).b(w.sup.installed).b(w.sup.requested).

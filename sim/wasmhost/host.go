@@ -343,17 +343,24 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 	if h.phase != nil {
 		h.phase("exited")
 	}
+	return h.result(ctx, err, clk, &stdout, &stderr, ended)
+}
+
+// result reads the end of a guest's run: how instantiate ended, the
+// cancellation's cause, the guest's stderr, or the result it wrote.
+func (h *Host) result(ctx context.Context, err error, clk *guestClock, stdout *guestStdout, stderr *guestStderr,
+	ended func(sim.Status, time.Duration, string) *sim.Result) *sim.Result {
 	if errors.Is(err, errAbandoned) {
-		return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest did not stop: still computing %v after it was told to (%v), without calling the host; it was abandoned, still running (Config.WithInterruptible stops such a guest, at a cost in speed)%s", h.abandonAfter, context.Cause(ctx), stderrTail(&stderr)))
+		return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest did not stop: still computing %v after it was told to (%v), without calling the host; it was abandoned, still running (Config.WithInterruptible stops such a guest, at a cost in speed)%s", h.abandonAfter, context.Cause(ctx), stderrTail(stderr)))
 	}
 	if err != nil {
 		if ctx.Err() != nil {
 			cause := context.Cause(ctx)
 			switch {
 			case errors.Is(cause, errSimLimit):
-				return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest ran past the simulated-time limit (%v after the start) without finishing: a step is waiting for something that never happens while timers keep firing%s", clk.now(), stderrTail(&stderr)))
+				return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest ran past the simulated-time limit (%v after the start) without finishing: a step is waiting for something that never happens while timers keep firing%s", clk.now(), stderrTail(stderr)))
 			case errors.Is(cause, errWallTimeout):
-				return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest timed out: still running after %v of wall-clock time (simulated time had reached %v)%s", h.cfg.timeout, clk.now(), stderrTail(&stderr)))
+				return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest timed out: still running after %v of wall-clock time (simulated time had reached %v)%s", h.cfg.timeout, clk.now(), stderrTail(stderr)))
 			default:
 				return ended(sim.Error, clk.now(), fmt.Sprintf("wasm run stopped: %v (simulated time had reached %v)", cause, clk.now()))
 			}
@@ -361,18 +368,18 @@ func (h *Host) run(ctx context.Context, sc *scenario.Scenario, opts sim.Options,
 		var ee *sys.ExitError
 		switch errText := stderr.String(); {
 		case strings.Contains(errText, "all goroutines are asleep"):
-			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest deadlock: all goroutines are asleep and no timer is pending, so nothing can ever wake them (simulated time %v)%s", clk.now(), stderrTail(&stderr)))
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest deadlock: all goroutines are asleep and no timer is pending, so nothing can ever wake them (simulated time %v)%s", clk.now(), stderrTail(stderr)))
 		case strings.Contains(errText, "out of memory"):
-			return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest ran out of memory (limit %d pages, %d MiB: Config.WithMemoryLimitPages)%s", h.cfg.memoryLimitPages, h.cfg.memoryLimitPages/16, stderrTail(&stderr)))
+			return ended(sim.Error, clk.now(), fmt.Sprintf("wasm guest ran out of memory (limit %d pages, %d MiB: Config.WithMemoryLimitPages)%s", h.cfg.memoryLimitPages, h.cfg.memoryLimitPages/16, stderrTail(stderr)))
 		case errors.As(err, &ee):
-			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest exited with status %d%s", ee.ExitCode(), stderrTail(&stderr)))
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest exited with status %d%s", ee.ExitCode(), stderrTail(stderr)))
 		default:
-			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest failed: %v%s", err, stderrTail(&stderr)))
+			return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest failed: %v%s", err, stderrTail(stderr)))
 		}
 	}
 	var res sim.Result
 	if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
-		return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest wrote no result (%v)%s", err, stderrTail(&stderr)))
+		return ended(sim.Fail, clk.now(), fmt.Sprintf("wasm guest wrote no result (%v)%s", err, stderrTail(stderr)))
 	}
 	res.Host = sim.HostWasm
 	return &res
