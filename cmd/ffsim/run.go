@@ -229,7 +229,7 @@ func nameWidth(scs []*scenario.Scenario) int {
 	for _, sc := range scs {
 		w = max(w, len([]rune(sc.Name)))
 	}
-	return min(w, 72)
+	return min(w, 100)
 }
 
 // verdict is the exit of a command that ran scenarios: a scenario that
