@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -21,63 +22,125 @@ var posType = reflect.TypeFor[Pos]()
 // tabs (it is prose, and never printed on a report line); a
 // mark_worker_dead reason may hold anything, since what the store does
 // with a bad reason is what such a step tests. pos is the position of the
-// nearest enclosing value the loader located, path the Go path, name the
-// key whose value v is.
-func (v *validator) text(val reflect.Value, pos Pos, path, name string) {
+// nearest enclosing value the loader located, at where the walk is (its
+// Go path, spelled out only for an error), name the key whose value val
+// is. Every run validates its scenario, so the walk allocates nothing for
+// text that is fine.
+func (v *validator) text(val reflect.Value, pos Pos, at *textPath, name string) {
 	switch val.Kind() {
 	case reflect.String:
-		v.textValue(pos, path, name, val.String())
+		v.textValue(pos, at, name, val.String())
 	case reflect.Pointer:
 		if !val.IsNil() {
-			v.text(val.Elem(), pos, path, name)
+			v.text(val.Elem(), pos, at, name)
 		}
 	case reflect.Slice, reflect.Array:
 		for i := range val.Len() {
-			v.text(val.Index(i), pos, fmt.Sprintf("%s[%d]", path, i), name)
+			v.text(val.Index(i), pos, &textPath{up: at, index: i}, name)
 		}
 	case reflect.Map:
 		iter := val.MapRange()
 		for iter.Next() {
 			k := iter.Key()
 			if k.Kind() == reflect.String {
-				v.textValue(pos, path, name+" key", k.String())
+				v.textValue(pos, at, name+" key", k.String())
 			}
-			v.text(iter.Value(), pos, fmt.Sprintf("%s[%q]", path, k.String()), name)
+			v.text(iter.Value(), pos, &textPath{up: at, mapKey: k.String(), isMapKey: true}, name)
 		}
 	case reflect.Struct:
 		t := val.Type()
-		if t == reflect.TypeFor[time.Time]() {
+		if t == timeType {
 			return
 		}
-		if f, ok := t.FieldByName("Pos"); ok && f.Type == posType {
-			if p := val.FieldByIndex(f.Index).Interface().(Pos); !p.IsZero() {
+		fs := textFieldsOf(t)
+		if fs.pos >= 0 {
+			if p := val.Field(fs.pos).Interface().(Pos); !p.IsZero() {
 				pos = p
 			}
 		}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			if !f.IsExported() || f.Type == posType || (t == reflect.TypeFor[Scenario]() && f.Name == "File") {
-				continue
-			}
-			key := strings.Split(f.Tag.Get("yaml"), ",")[0]
-			if key == "" || key == "-" {
-				key = strings.Split(f.Tag.Get("json"), ",")[0]
-			}
-			if key == "" || key == "-" {
-				key = strings.ToLower(f.Name)
-			}
-			sub := key
-			if path != "" {
-				sub = path + "." + key
-			}
-			v.text(val.Field(i), pos, sub, key)
+		for _, f := range fs.fields {
+			v.text(val.Field(f.index), pos, &textPath{up: at, key: f.key}, f.key)
 		}
 	}
 }
 
+var timeType = reflect.TypeFor[time.Time]()
+
+// textPath is where text is in the Go value, as a chain up to the root;
+// String spells it as Check reports it ("steps[2].create_budget.id").
+type textPath struct {
+	up       *textPath
+	key      string // a struct field's key
+	index    int    // or an element's index
+	mapKey   string // or a map entry's key
+	isMapKey bool
+}
+
+func (p *textPath) String() string {
+	if p == nil {
+		return ""
+	}
+	up := p.up.String()
+	switch {
+	case p.key != "":
+		if up == "" {
+			return p.key
+		}
+		return up + "." + p.key
+	case p.isMapKey:
+		return fmt.Sprintf("%s[%q]", up, p.mapKey)
+	default:
+		return fmt.Sprintf("%s[%d]", up, p.index)
+	}
+}
+
+// textFields is what text needs of a struct type: the field holding its
+// Pos (-1: none), and the other exported fields with the keys they are
+// written under.
+type textFields struct {
+	pos    int
+	fields []textField
+}
+
+type textField struct {
+	index int
+	key   string
+}
+
+var textFieldCache sync.Map // reflect.Type -> *textFields
+
+func textFieldsOf(t reflect.Type) *textFields {
+	if fs, ok := textFieldCache.Load(t); ok {
+		return fs.(*textFields)
+	}
+	fs := &textFields{pos: -1}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if f.Type == posType {
+			if f.Name == "Pos" {
+				fs.pos = i
+			}
+			continue
+		}
+		if !f.IsExported() || (t == reflect.TypeFor[Scenario]() && f.Name == "File") {
+			continue
+		}
+		key := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if key == "" || key == "-" {
+			key = strings.Split(f.Tag.Get("json"), ",")[0]
+		}
+		if key == "" || key == "-" {
+			key = strings.ToLower(f.Name)
+		}
+		fs.fields = append(fs.fields, textField{index: i, key: key})
+	}
+	textFieldCache.Store(t, fs)
+	return fs
+}
+
 // textValue checks one string; name is its key ("description", "reason",
 // or "usage key" for a key of usage).
-func (v *validator) textValue(pos Pos, path, name, s string) {
+func (v *validator) textValue(pos Pos, at *textPath, name, s string) {
 	if name == "reason" {
 		return
 	}
@@ -86,7 +149,7 @@ func (v *validator) textValue(pos Pos, path, name, s string) {
 		if what == "" {
 			what = "text"
 		}
-		v.errorf(pos, path, "%s %s", what, msg)
+		v.errorf(pos, at.String(), "%s %s", what, msg)
 	}
 }
 

@@ -28,7 +28,7 @@ func (sc *Scenario) Check() Errors {
 	if sc.Name == "" {
 		v.errorf(sc.NamePos, "", "the scenario needs a name")
 	}
-	v.text(reflect.ValueOf(sc).Elem(), Pos{}, "", "")
+	v.text(reflect.ValueOf(sc).Elem(), Pos{}, nil, "")
 	v.nonNegative(Pos{}, "supervisor", "budget_reset_interval", sc.Supervisor.BudgetResetInterval)
 	declared := map[string]Pos{}
 	for i := range sc.Budgets {
