@@ -18,7 +18,7 @@ type renamer struct {
 // canonical renames the names of one kind to canon(1), canon(2), ... in
 // order of first appearance.
 func canonical(sc *scenario.Scenario, r renamer) *scenario.Scenario {
-	c := clone(sc)
+	c := sc.Clone()
 	m := map[string]string{}
 	r.each(c, func(p *string) {
 		if *p == "" {

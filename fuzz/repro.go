@@ -25,7 +25,7 @@ const SchemaComment = "# yaml-language-server: $schema=../docs/scenario.schema.j
 // holds on the wasm host too) unless the failure shows only with the
 // native host's order; native reports that.
 func (s *shrinker) repro() (file []byte, native bool) {
-	sc := clone(s.best.Scenario)
+	sc := s.best.Scenario.Clone()
 	sc.Name = fmt.Sprintf("fuzz seed %d", s.best.Seed)
 	sc.Description = fmt.Sprintf("Found by ffsim fuzz (seed %d, generator version %d, %s host) and shrunk; "+
 		"the expectations are the reference model's (fuzz/model).", s.best.Seed, gen.Version, s.h.Name())
@@ -66,7 +66,7 @@ func (s *shrinker) repro() (file []byte, native bool) {
 // Expectations are only loosened, so a file that passes once the bug is
 // fixed still does.
 func focus(a *scenario.Scenario, origin []int, d *Disagreement) *scenario.Scenario {
-	c := clone(a)
+	c := a.Clone()
 	subject := ""
 	if slices.Contains(subjectKinds, d.Kind) {
 		subject, _, _ = strings.Cut(d.Expected, ": ")
@@ -177,7 +177,7 @@ func dropReturnedAt(st *scenario.Step) {
 // step's checks (the budget, worker or reconciler the failure names is in
 // there).
 func onlyFailingCheck(a *scenario.Scenario, origin []int, d *Disagreement) *scenario.Scenario {
-	c := clone(a)
+	c := a.Clone()
 	steps := c.Steps[:0]
 	for i, st := range c.Steps {
 		if !st.Kind().Info().Check || (origin[i] == d.Step && st.Kind().String() == d.Kind) {

@@ -72,7 +72,7 @@ func Shrink(ctx context.Context, h sim.Host, v *Verdict, o ShrinkOptions) *Shrun
 	s.cost = s.costOf(v.Scenario)
 	if d := v.Disagreement; d.Step >= 0 && d.Step+1 < len(v.Scenario.Steps) {
 		// Nothing after the failing step matters.
-		c := clone(v.Scenario)
+		c := v.Scenario.Clone()
 		c.Steps = c.Steps[:d.Step+1]
 		s.try(c)
 	}

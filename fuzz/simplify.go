@@ -1,6 +1,7 @@
 package fuzz
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ func (s *shrinker) dropSteps() bool {
 		n := len(sc.Steps)
 		for size := max(n/2, 1); ; size /= 2 {
 			for start := n - size; start >= 0; start -= size {
-				c := clone(sc)
+				c := sc.Clone()
 				c.Steps = slices.Delete(c.Steps, start, start+size)
 				out = append(out, c)
 			}
@@ -87,7 +88,7 @@ func (s *shrinker) dropBudgets() bool {
 		var out []*scenario.Scenario
 		for k := range sc.Budgets {
 			id := sc.Budgets[k].ID
-			c := clone(sc)
+			c := sc.Clone()
 			if c.Budgets = slices.Delete(c.Budgets, k, k+1); len(c.Budgets) == 0 {
 				c.Budgets = nil
 			}
@@ -121,14 +122,14 @@ func (s *shrinker) flattenGroups() bool {
 				continue
 			}
 			for j := range group {
-				c := clone(sc)
+				c := sc.Clone()
 				c.Steps[i].Concurrently = slices.Delete(c.Steps[i].Concurrently, j, j+1)
 				if len(c.Steps[i].Concurrently) == 0 {
 					c.Steps = slices.Delete(c.Steps, i, i+1)
 				}
 				out = append(out, c)
 			}
-			c := clone(sc)
+			c := sc.Clone()
 			inner := c.Steps[i].Concurrently
 			c.Steps = slices.Replace(c.Steps, i, i+1, inner...)
 			out = append(out, c)
@@ -146,7 +147,7 @@ func (s *shrinker) mergeAdvances() bool {
 			if a == nil || b == nil {
 				continue
 			}
-			c := clone(sc)
+			c := sc.Clone()
 			d := *a + *b
 			c.Steps[i].Advance = &d
 			c.Steps = slices.Delete(c.Steps, i+1, i+2)
@@ -165,7 +166,7 @@ func (s *shrinker) simplifySteps() bool {
 			if group := sc.Steps[i].Concurrently; group != nil {
 				for j := range group {
 					for _, alt := range simpler(&group[j]) {
-						c := clone(sc)
+						c := sc.Clone()
 						c.Steps[i].Concurrently[j] = alt
 						out = append(out, c)
 					}
@@ -173,7 +174,7 @@ func (s *shrinker) simplifySteps() bool {
 				continue
 			}
 			for _, alt := range simpler(&sc.Steps[i]) {
-				c := clone(sc)
+				c := sc.Clone()
 				c.Steps[i] = alt
 				out = append(out, c)
 			}
@@ -189,7 +190,7 @@ func (s *shrinker) simplifyBudgets() bool {
 		var out []*scenario.Scenario
 		for k := range sc.Budgets {
 			for _, b := range simplerBudget(sc.Budgets[k]) {
-				c := clone(sc)
+				c := sc.Clone()
 				c.Budgets[k] = b
 				out = append(out, c)
 			}
@@ -204,7 +205,7 @@ func (s *shrinker) simplifyConfig() bool {
 	return s.pass(func(sc *scenario.Scenario) []*scenario.Scenario {
 		var out []*scenario.Scenario
 		with := func(f func(c *scenario.Scenario)) {
-			c := clone(sc)
+			c := sc.Clone()
 			f(c)
 			out = append(out, c)
 		}
@@ -251,7 +252,7 @@ func (s *shrinker) rename() bool {
 func simpler(st *scenario.Step) []scenario.Step {
 	var out []scenario.Step
 	alt := func(f func(c *scenario.Step)) {
-		c := cloneStep(st)
+		c := st.Clone()
 		f(&c)
 		out = append(out, c)
 	}
@@ -294,7 +295,7 @@ func simpler(st *scenario.Step) []scenario.Step {
 		if r.DedupKey != "" {
 			alt(func(c *scenario.Step) { c.ReportUsage.DedupKey = "" })
 		}
-		for _, d := range sortedKeys(r.Usage) {
+		for _, d := range slices.Sorted(maps.Keys(r.Usage)) {
 			if len(r.Usage) > 1 {
 				alt(func(c *scenario.Step) { delete(c.ReportUsage.Usage, d) })
 			}
@@ -384,7 +385,7 @@ func simpler(st *scenario.Step) []scenario.Step {
 func simplerBudget(b scenario.Budget) []scenario.Budget {
 	var out []scenario.Budget
 	alt := func(f func(c *scenario.Budget)) {
-		c := deepCopy(b)
+		c := b.Clone()
 		f(&c)
 		out = append(out, c)
 	}
@@ -404,7 +405,7 @@ func simplerBudget(b scenario.Budget) []scenario.Budget {
 	if len(b.Dimensions) > 0 {
 		alt(func(c *scenario.Budget) { c.Dimensions = nil })
 	}
-	for _, d := range sortedKeys(b.Dimensions) {
+	for _, d := range slices.Sorted(maps.Keys(b.Dimensions)) {
 		l := b.Dimensions[d]
 		if len(b.Dimensions) > 1 {
 			alt(func(c *scenario.Budget) { delete(c.Dimensions, d) })
@@ -454,13 +455,4 @@ func ints(v, lo int64) []int64 {
 	add(v / 2)
 	add(v - 1)
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -87,7 +88,7 @@ func num[T int | int64 | uint64](v T) *node { return scalar(strconv.FormatInt(in
 
 func (e *encoder) counts(m map[string]int64) *node {
 	n := mapping(false)
-	for _, k := range sortedMapKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		e.str(k)
 		n.addName(k, num(m[k]))
 	}
@@ -100,15 +101,6 @@ func (e *encoder) names(ss []string) *node {
 		n.list = append(n.list, e.str(s))
 	}
 	return n
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func (e *encoder) scenario(sc *scenario.Scenario) *node {
@@ -168,7 +160,7 @@ func (e *encoder) budget(b *scenario.Budget, block bool) *node {
 	}
 	if b.Dimensions != nil {
 		dims := mapping(false)
-		for _, d := range sortedMapKeys(b.Dimensions) {
+		for _, d := range slices.Sorted(maps.Keys(b.Dimensions)) {
 			l := b.Dimensions[d]
 			lm := mapping(false)
 			if l.Hard != 0 {

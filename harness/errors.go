@@ -55,17 +55,7 @@ const MaxErrorsShown = scenario.MaxErrorsShown
 // Error returns the first [MaxErrorsShown] errors' text, one after the
 // other, separated by a newline, then "… and N more errors" if there are
 // more.
-func (es Errors) Error() string {
-	shown := es[:min(len(es), MaxErrorsShown)]
-	parts := make([]string, len(shown), len(shown)+1)
-	for i, e := range shown {
-		parts[i] = e.Error()
-	}
-	if more := len(es) - len(shown); more > 0 {
-		parts = append(parts, scenario.MoreErrors(more))
-	}
-	return strings.Join(parts, "\n")
-}
+func (es Errors) Error() string { return scenario.JoinErrors(es) }
 
 // Unwrap returns the errors, for errors.Is and errors.As.
 func (es Errors) Unwrap() []error {

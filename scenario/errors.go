@@ -22,15 +22,6 @@ type Errors []*Error
 // many more there are. The list itself keeps them all.
 const MaxErrorsShown = 50
 
-// MoreErrors is the line that ends a list of errors cut short: "… and 1
-// more error", "… and N more errors".
-func MoreErrors(n int) string {
-	if n == 1 {
-		return "… and 1 more error"
-	}
-	return fmt.Sprintf("… and %d more errors", n)
-}
-
 // Error returns "file:line:col: message" for a value read from a file, and
 // "path: message" for one built in Go.
 func (e *Error) Error() string {
@@ -47,14 +38,23 @@ func (e *Error) Error() string {
 
 // Error lists the errors, one per line: the first [MaxErrorsShown], then
 // "… and N more errors".
-func (es Errors) Error() string {
+func (es Errors) Error() string { return JoinErrors(es) }
+
+// JoinErrors is the text of a list of errors, one per line: the first
+// [MaxErrorsShown], then "… and N more errors" when there are more. The
+// list itself keeps every error; only its text is cut short, since a file
+// with 100,000 mistakes printed 13 MB.
+func JoinErrors[E error](es []E) string {
 	shown := es[:min(len(es), MaxErrorsShown)]
 	parts := make([]string, len(shown), len(shown)+1)
 	for i, e := range shown {
 		parts[i] = e.Error()
 	}
-	if more := len(es) - len(shown); more > 0 {
-		parts = append(parts, MoreErrors(more))
+	switch more := len(es) - len(shown); {
+	case more == 1:
+		parts = append(parts, "… and 1 more error")
+	case more > 1:
+		parts = append(parts, fmt.Sprintf("… and %d more errors", more))
 	}
 	return strings.Join(parts, "\n")
 }

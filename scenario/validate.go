@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -123,7 +124,7 @@ func (v *validator) budget(b *Budget, path string) {
 		// others; say so here rather than fail the run later.
 		v.errorf(b.Pos, path, "budget %s: reset_interval %v is not a whole number of milliseconds", suggest.Quote(b.ID), b.ResetInterval)
 	}
-	for _, name := range sortedKeys(b.Dimensions) {
+	for _, name := range slices.Sorted(maps.Keys(b.Dimensions)) {
 		l := b.Dimensions[name]
 		if name == "" {
 			v.errorf(b.Pos, path, "budget %s has a dimension with an empty name", suggest.Quote(b.ID))
@@ -230,7 +231,7 @@ func (v *validator) action(s *Step, k Kind, path string) {
 	case KindReportUsage:
 		r := s.ReportUsage
 		v.ref(r.Budget, orPos(r.BudgetPos, p), path, false)
-		for _, d := range sortedKeys(r.Usage) {
+		for _, d := range slices.Sorted(maps.Keys(r.Usage)) {
 			if d == "" {
 				v.errorf(p, path, "a usage dimension must have a name")
 			}
@@ -353,13 +354,4 @@ func orList(vals []string) string {
 		return strings.Join(vals, "")
 	}
 	return strings.Join(vals[:len(vals)-1], ", ") + " or " + vals[len(vals)-1]
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

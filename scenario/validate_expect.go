@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -197,7 +198,7 @@ func (v *validator) budgetState(pos Pos, path string, st BudgetState) {
 	}
 	v.offset(pos, path, "created_at", st.CreatedAt)
 	for name, m := range map[string]map[string]int64{"usage": st.Usage, "hard_limits": st.HardLimits, "soft_limits": st.SoftLimits} {
-		for _, d := range sortedKeys(m) {
+		for _, d := range slices.Sorted(maps.Keys(m)) {
 			v.count(pos, path+"."+name, d, m[d], 0)
 		}
 	}

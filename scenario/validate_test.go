@@ -205,6 +205,12 @@ func TestErrorsListIsCapped(t *testing.T) {
 	if len(lines) != scenario.MaxErrorsShown+1 || lines[len(lines)-1] != "… and 70 more errors" {
 		t.Errorf("%d lines, last %q; want %d and the count of the rest", len(lines), lines[len(lines)-1], scenario.MaxErrorsShown+1)
 	}
+	if got := es[:scenario.MaxErrorsShown+1].Error(); !strings.HasSuffix(got, "\n… and 1 more error") {
+		t.Errorf("one over the cap ends %q", got[max(0, len(got)-40):])
+	}
+	if got := es[:scenario.MaxErrorsShown].Error(); strings.Contains(got, "more error") {
+		t.Errorf("a list at the cap says there are more: %q", got[max(0, len(got)-40):])
+	}
 }
 
 // "Did you mean" work is bounded per validation: 10,000 references to

@@ -52,7 +52,7 @@ func annotate(sc *scenario.Scenario, opts Options) (out *scenario.Scenario, a *a
 	if err := sc.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("model: invalid scenario: %w", err)
 	}
-	out = deepCopy(sc)
+	out = sc.Clone()
 	a = newAnnotator(out, opts)
 	defer func() {
 		if r := recover(); r != nil {

@@ -14,7 +14,7 @@ import (
 
 func TestAnnotateLeavesInputAlone(t *testing.T) {
 	in := testscenarios.SpecExample()
-	before := deepCopy(in)
+	before := in.Clone()
 	out, err := Annotate(in, Options{Checks: true})
 	if err != nil {
 		t.Fatal(err)

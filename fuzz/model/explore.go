@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/binary"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/ffsim/ffsim/scenario"
@@ -186,7 +187,7 @@ func (w *world) key() string {
 	}
 	e.i(int64(len(w.faults.slow))).i(int64(len(w.faults.tickErr)))
 	e.s("B")
-	for _, id := range sortedKeys(w.store.budgets) {
+	for _, id := range slices.Sorted(maps.Keys(w.store.budgets)) {
 		b := w.store.budgets[id]
 		e.s(id).b(b.pol != nil)
 		if p := b.pol; p != nil {
@@ -197,7 +198,7 @@ func (w *world) key() string {
 				e.s(d).i(p.hard[d]).i(p.soft[d])
 			}
 		}
-		for _, d := range sortedKeys(b.usage) {
+		for _, d := range slices.Sorted(maps.Keys(b.usage)) {
 			e.s(d).i(b.usage[d])
 		}
 		e.s(";").i(b.breach).i(b.softBreach).s(b.lastDim).i(int64(len(b.lastAt)))
@@ -207,7 +208,7 @@ func (w *world) key() string {
 		e.i(b.next).b(b.hasNext)
 	}
 	e.s("D")
-	for _, k := range sortedKeys(w.store.dedup) {
+	for _, k := range slices.Sorted(maps.Keys(w.store.dedup)) {
 		d := w.store.dedup[k]
 		e.s(k).s(d.kind).s(d.dim).i(d.cur).i(d.limit)
 	}
@@ -297,13 +298,4 @@ func cmpStr(a, b string) int {
 		return 1
 	}
 	return 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

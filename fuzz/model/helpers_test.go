@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -239,7 +240,7 @@ func renderBudget(st scenario.BudgetState) string {
 		return "not_found"
 	}
 	var usage []string
-	for _, d := range sortedKeys(st.Usage) {
+	for _, d := range slices.Sorted(maps.Keys(st.Usage)) {
 		usage = append(usage, fmt.Sprintf("%s=%d", d, st.Usage[d]))
 	}
 	return fmt.Sprintf("usage{%s} next=%s breach=%d soft=%d last=%s@%s",

@@ -2,6 +2,7 @@ package model
 
 import (
 	"encoding/json"
+	"maps"
 	"slices"
 
 	"github.com/ffsim/ffsim/scenario"
@@ -31,7 +32,7 @@ func outcomes(ws []*world, slot int) []scenario.Outcome {
 		}
 	}
 	out := make([]scenario.Outcome, 0, len(byKey))
-	for _, k := range sortedKeys(byKey) {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, byKey[k])
 	}
 	return out
@@ -51,7 +52,7 @@ func budgetStates(ws []*world, id string) []scenario.BudgetState {
 		}
 	}
 	out := make([]scenario.BudgetState, 0, len(byKey))
-	for _, k := range sortedKeys(byKey) {
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, byKey[k])
 	}
 	return out

@@ -1,12 +1,28 @@
-package model
+package scenario
 
 import "reflect"
 
-// deepCopy returns a copy of v sharing no memory with it: pointers, slices
-// and maps are copied all the way down. Structs with unexported fields
-// (time.Time) are values without references worth copying and are copied
-// as they are. It follows the scenario types by reflection, so fields added
-// to them later are copied too.
+// Clone returns a copy of sc that shares no memory with it: steps, budgets,
+// maps, pointers and expectations are copied all the way down, so a tool
+// that rewrites scenarios (a shrinker, an annotator) can change the copy
+// freely. It follows the types by reflection, so fields added to them later
+// are copied too. Clone of nil is nil.
+func (sc *Scenario) Clone() *Scenario {
+	if sc == nil {
+		return nil
+	}
+	c := deepCopy(*sc)
+	return &c
+}
+
+// Clone returns a copy of s that shares no memory with it (see
+// [Scenario.Clone]).
+func (s *Step) Clone() Step { return deepCopy(*s) }
+
+// Clone returns a copy of b that shares no memory with it (see
+// [Scenario.Clone]).
+func (b Budget) Clone() Budget { return deepCopy(b) }
+
 func deepCopy[T any](v T) T {
 	out := reflect.New(reflect.TypeFor[T]()).Elem()
 	copyValue(out, reflect.ValueOf(&v).Elem())
@@ -49,7 +65,7 @@ func copyValue(dst, src reflect.Value) {
 		t := src.Type()
 		for i := range src.NumField() {
 			if !t.Field(i).IsExported() {
-				dst.Set(src) // e.g. time.Time
+				dst.Set(src) // a value such as time.Time: nothing in it to share
 				return
 			}
 		}
