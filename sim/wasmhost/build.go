@@ -223,9 +223,9 @@ func readGuest(p string) ([]byte, error) {
 var errCorrupt = errors.New("corrupt cache entry")
 
 // pruneGuests removes all but the keep most recently used guest builds in
-// dir (and any build left half-done), so a cache that sees many source
-// trees does not grow without bound. A process still using a removed file
-// has already read it.
+// dir, so a cache that sees many source trees does not grow without bound.
+// A process still using a removed file has already read it. Builds left
+// half-done are PruneCache's to remove (New runs it next).
 func pruneGuests(dir string, keep int) {
 	matches, _ := filepath.Glob(filepath.Join(dir, "guest-*.wasm"))
 	type entry struct {
@@ -242,11 +242,5 @@ func pruneGuests(dir string, keep int) {
 	for i := keep; i < len(es); i++ {
 		os.Remove(es[i].path)
 		os.Remove(es[i].path + ".sha256")
-	}
-	stale, _ := filepath.Glob(filepath.Join(dir, "src-*"))
-	for _, s := range stale {
-		if fi, err := os.Stat(s); err == nil && time.Since(fi.ModTime()) > time.Hour {
-			os.RemoveAll(s)
-		}
 	}
 }
